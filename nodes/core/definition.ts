@@ -97,8 +97,12 @@ export interface NodeDefinition<
   params: P;
   /** Models whose file hashes go into the cache key (given the parsed params). */
   models?: (params: z.infer<P>) => ModelRef[];
-  /** True when the node must run every time (e.g. it reads a file that may change). */
+  /** True when the node must run every time (its outputs live outside the cache, e.g. files). */
   volatile?: boolean;
+  /** Checks that need the model packs (e.g. a prompt's words against the vocabulary). */
+  check?: (params: z.infer<P>, models: ModelAccess) => { field: string; message: string }[];
+  /** Extra cache-key material, e.g. a hash of the input file a loader reads. */
+  fingerprint?: (params: z.infer<P>, ctx: Pick<ExecContext, 'resolveInputPath'>) => Promise<string>;
   execute(ctx: ExecContext, inputs: InputValues<I>, params: z.infer<P>): Promise<OutputValues<O>>;
 }
 

@@ -21,8 +21,8 @@ export interface ValidatedGraph {
 export type ValidationResult = { ok: true; graph: ValidatedGraph } | { ok: false; problems: WorkflowProblem[] };
 
 export interface ValidateOptions {
-  /** Returns a problem text when a model the node needs is missing, else null. */
-  checkModels?: (def: NodeDefinition, params: Record<string, unknown>) => string | null;
+  /** Problems only the model packs can tell: missing models, unknown words. */
+  checkNode?: (def: NodeDefinition, params: Record<string, unknown>) => { field: string; message: string; code: 'missing-model' | 'invalid-param' }[];
 }
 
 export function formatParamIssue(issue: z.core.$ZodIssue, value: unknown): string {
@@ -89,8 +89,7 @@ export function validateWorkflow(workflow: Workflow, registry: Registry, options
     }
     const nodeParams = parsed.data as Record<string, unknown>;
     params.set(node.id, nodeParams);
-    const modelProblem = options.checkModels?.(def, nodeParams);
-    if (modelProblem) problems.push({ code: 'missing-model', node: node.id, field: 'params', message: modelProblem });
+    for (const p of options.checkNode?.(def, nodeParams) ?? []) problems.push({ ...p, node: node.id });
   }
 
   const incoming = new Map<string, Map<string, { node: string; port: string }>>();

@@ -1,0 +1,211 @@
+/**
+ * Keyframes: the spatiotemporal decoder (Make-A-Video's D^t), sampled with DDIM in the
+ * pack's latent space and decoded to pixels. Masked conditioning makes the one decoder
+ * generate from text, animate a still (first frame given), extend a clip (its last
+ * frames given first) and make variations (a clip noised to `strength`, then denoised).
+ * Every sampling step's estimate is decoded and previewed, so the user sees the frames
+ * emerge.
+ */
+import { z } from 'zod';
+import { defineNode, type ExecContext } from './core/definition';
+import type { FrameSet } from './core/values';
+import { ddimStep, ddimTimesteps, guide, noiseTo, predictX0 } from './lib/ddim';
+import { framesToTensor, resizeFrame, tensorToFrames } from './lib/frames';
+import { packParam, videoPack } from './lib/pack';
+
+type Pack = ReturnType<typeof videoPack>;
+
+export const keyframesNode = defineNode({
+  type: 'keyframes',
+  version: 1,
+  title: 'Keyframes',
+  category: 'generate',
+  description: 'Diffusion decoder: a few low-resolution keyframes from text and an image embedding; also animates, extends and varies.',
+  inputs: {
+    text: { kind: 'text-embedding', label: 'text' },
+    embedding: { kind: 'image-embedding', label: 'image embedding', optional: true },
+    init: { kind: 'frames', label: 'init frames', optional: true, description: 'Frames to animate, extend or vary' },
+  },
+  outputs: { frames: { kind: 'frames', label: 'keyframes' } },
+  params: z.object({
+    steps: z.number().int().min(1).max(200).default(20).describe('DDIM sampling steps').meta({ widget: 'slider', label: 'Steps' }),
+    guidance: z
+      .number()
+      .min(0)
+      .max(20)
+      .default(3)
+      .describe('Classifier-free guidance scale (1 = none)')
+      .meta({ widget: 'slider', label: 'Guidance', step: 0.1 }),
+    seed: z.number().int().min(0).max(4294967295).default(0).describe('Noise seed').meta({ widget: 'seed', label: 'Seed' }),
+    mode: z
+      .enum(['generate', 'animate', 'extend', 'vary'])
+      .default('generate')
+      .describe('generate: from text; animate: the first init frame(s) are given; extend: the last init frames are given and the clip continues; vary: the init clip is noised and denoised')
+      .meta({ widget: 'select', label: 'Mode' }),
+    given: z
+      .number()
+      .int()
+      .min(1)
+      .max(7)
+      .default(1)
+      .describe('How many init frames are given (animate: the first ones, extend: the last ones)')
+      .meta({ widget: 'number', label: 'Given frames' }),
+    strength: z
+      .number()
+      .min(0.05)
+      .max(1)
+      .default(0.6)
+      .describe('vary: how much noise is added to the init clip (1 = all)')
+      .meta({ widget: 'slider', label: 'Strength', step: 0.05 }),
+    decoderText: z
+      .boolean()
+      .default(true)
+      .describe('Let the decoder read the prompt’s words (off: it sees only the image embedding, as in the paper)')
+      .meta({ widget: 'checkbox', label: 'Decoder reads text' }),
+    pack: packParam,
+  }),
+  models: (p) => [
+    { pack: p.pack, role: 'decoder' },
+    { pack: p.pack, role: 'latent-decoder' },
+    ...(p.mode === 'generate' ? [] : [{ pack: p.pack, role: 'latent-encoder' }]),
+  ],
+  async execute(ctx, inputs, p) {
+    const pack = videoPack(ctx.models, p.pack);
+    const { video, schedule } = pack;
+    const F = video.keyframes;
+    const C = video.latentChannels;
+    const plane = video.latentWidth * video.latentHeight;
+    const frameSize = C * plane;
+    const size = F * frameSize;
+    if (inputs.text.pack !== p.pack) throw new Error(`input "text" was encoded by pack "${inputs.text.pack}", but this node uses "${p.pack}"`);
+    if (p.mode !== 'generate' && !inputs.init) throw new Error(`mode "${p.mode}" needs the "init" input connected (frames to ${p.mode})`);
+
+    const known = new Float32Array(size);
+    const mask = new Float32Array(F * plane);
+    let start: Float32Array | null = null;
+    let strength = 1;
+    let givenFrames: { index: number; frame: Uint8Array }[] = [];
+    if (inputs.init && p.mode !== 'generate') {
+      const init = inputs.init;
+      let chosen: Uint8Array[];
+      if (p.mode === 'animate') chosen = init.frames.slice(0, Math.min(p.given, init.frames.length));
+      else if (p.mode === 'extend') chosen = init.frames.slice(Math.max(0, init.frames.length - p.given));
+      else chosen = Array.from({ length: F }, (_, i) => init.frames[Math.round((i * (init.frames.length - 1)) / Math.max(1, F - 1))]!);
+      const resized = await Promise.all(chosen.map((f) => resizeFrame(f, init.width, init.height, video.width, video.height, 'cover')));
+      const latents = await encodeFrames(ctx, pack, p.pack, resized);
+      if (p.mode === 'vary') {
+        start = latents;
+        strength = p.strength;
+      } else {
+        toVideoLayout(latents, resized.length, C, plane, F, known);
+        for (let f = 0; f < resized.length; f++) mask.fill(1, f * plane, (f + 1) * plane);
+        givenFrames = resized.map((frame, index) => ({ index, frame }));
+      }
+    }
+
+    const timesteps = ddimTimesteps(schedule.trainSteps, p.steps, strength);
+    const alphas = schedule.alphasCumprod;
+    let x: Float32Array;
+    if (start) {
+      const startVideo = new Float32Array(size);
+      toVideoLayout(start, F, C, plane, F, startVideo);
+      x = noiseTo(startVideo, ctx.rng.fillNormal(new Float32Array(size)), alphas[timesteps[0]!]!);
+    } else {
+      x = ctx.rng.fillNormal(new Float32Array(size));
+    }
+
+    const useGuidance = p.guidance !== 1;
+    const batch = useGuidance ? 2 : 1;
+    const tokens = new BigInt64Array(batch * inputs.text.tokens.length);
+    if (p.decoderText) inputs.text.tokens.forEach((id, i) => (tokens[i] = BigInt(id)));
+    const E = pack.embeddingSize;
+    const embedding = new Float32Array(batch * E);
+    if (inputs.embedding) {
+      if (inputs.embedding.pack !== p.pack) throw new Error(`input "embedding" comes from pack "${inputs.embedding.pack}", but this node uses "${p.pack}"`);
+      embedding.set(inputs.embedding.embedding.subarray(0, E), 0);
+    }
+    const knownBatch = repeat(known, batch);
+    const maskBatch = repeat(mask, batch);
+    const latentDims = [batch, C, F, video.latentHeight, video.latentWidth];
+
+    let x0 = x;
+    for (let i = 0; i < timesteps.length; i++) {
+      ctx.throwIfAborted();
+      const t = timesteps[i]!;
+      const out = await ctx.models.run(p.pack, 'decoder', {
+        latents: { data: repeat(x, batch), dims: latentDims },
+        timestep: { data: new Float32Array(batch).fill(t), dims: [batch] },
+        tokens: { data: tokens, dims: [batch, inputs.text.tokens.length] },
+        image_embedding: { data: embedding, dims: [batch, E] },
+        known: { data: knownBatch, dims: latentDims },
+        mask: { data: maskBatch, dims: [batch, 1, F, video.latentHeight, video.latentWidth] },
+      });
+      const prediction = firstFloatOutput(out, 'decoder');
+      const cond = prediction.subarray(0, size);
+      const guided = useGuidance ? guide(cond, prediction.subarray(size, 2 * size), p.guidance) : Float32Array.from(cond);
+      x0 = predictX0(x, guided, alphas[t]!, schedule.prediction);
+      const next = timesteps[i + 1];
+      x = next === undefined ? x0 : ddimStep(x, x0, alphas[t]!, alphas[next]!);
+      ctx.progress(i + 1, timesteps.length, `step ${i + 1}/${timesteps.length}`);
+      if (next !== undefined) {
+        const estimate = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
+        ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
+      }
+    }
+    const frames = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
+    ctx.preview(frames, { kind: 'step', step: timesteps.length, steps: timesteps.length, firstFrame: 0, count: F });
+    return { frames };
+  },
+});
+
+function repeat(data: Float32Array, times: number): Float32Array {
+  if (times === 1) return data;
+  const out = new Float32Array(data.length * times);
+  for (let i = 0; i < times; i++) out.set(data, i * data.length);
+  return out;
+}
+
+function firstFloatOutput(out: Record<string, { data: unknown }>, what: string): Float32Array {
+  const value = Object.values(out)[0]?.data;
+  if (!(value instanceof Float32Array)) throw new Error(`the ${what} returned no float32 output`);
+  return value;
+}
+
+/** [N, C, H, W] per-frame latents into frames 0..N-1 of a [C, F, H, W] video. */
+function toVideoLayout(perFrame: Float32Array, n: number, C: number, plane: number, F: number, target: Float32Array): void {
+  for (let f = 0; f < n; f++) {
+    for (let c = 0; c < C; c++) target.set(perFrame.subarray((f * C + c) * plane, (f * C + c + 1) * plane), (c * F + f) * plane);
+  }
+}
+
+async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, frames: Uint8Array[]): Promise<Float32Array> {
+  const { video } = pack;
+  const out = await ctx.models.run(packName, 'latent-encoder', {
+    image: { data: framesToTensor(frames, video.width, video.height), dims: [frames.length, 3, video.height, video.width] },
+  });
+  return firstFloatOutput(out, 'latent encoder');
+}
+
+/** Decodes a [C, F, H, W] latent video to frames; given frames are passed through exactly. */
+async function decodeVideo(
+  ctx: ExecContext,
+  pack: Pack,
+  packName: string,
+  latents: Float32Array,
+  given: { index: number; frame: Uint8Array }[],
+): Promise<FrameSet> {
+  const { video } = pack;
+  const F = video.keyframes;
+  const C = video.latentChannels;
+  const plane = video.latentWidth * video.latentHeight;
+  const perFrame = new Float32Array(latents.length);
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) perFrame.set(latents.subarray((c * F + f) * plane, (c * F + f + 1) * plane), (f * C + c) * plane);
+  }
+  const out = await ctx.models.run(packName, 'latent-decoder', {
+    latents: { data: perFrame, dims: [F, C, video.latentHeight, video.latentWidth] },
+  });
+  const frames = tensorToFrames(firstFloatOutput(out, 'latent decoder'), F, video.width, video.height);
+  for (const g of given) frames[g.index] = g.frame;
+  return { width: video.width, height: video.height, fps: video.fps / video.interpolation, frames };
+}

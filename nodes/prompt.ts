@@ -1,0 +1,48 @@
+/**
+ * Prompt: the text a video should show, tokenised with the pack's vocabulary and
+ * encoded by its text encoder. Words the pack does not know are reported before the
+ * run starts, never silently dropped.
+ */
+import { z } from 'zod';
+import { defineNode } from './core/definition';
+import { tokenize } from '../server/runtime/tokenizer';
+import { packParam, videoPack } from './lib/pack';
+
+export const promptNode = defineNode({
+  type: 'prompt',
+  version: 1,
+  title: 'Prompt',
+  category: 'text',
+  description: 'Text to video prompt, encoded by the pack’s text encoder.',
+  inputs: {},
+  outputs: { text: { kind: 'text-embedding', label: 'text' } },
+  params: z.object({
+    text: z
+      .string()
+      .min(1)
+      .max(500)
+      .default('a red circle moving right on a navy background')
+      .describe('What the video shows, in the pack’s vocabulary')
+      .meta({ widget: 'textarea', label: 'Prompt' }),
+    pack: packParam,
+  }),
+  models: (p) => [{ pack: p.pack, role: 'text-encoder' }],
+  check: (p, models) => {
+    const { tokenizer } = videoPack(models, p.pack);
+    const result = tokenize(p.text, tokenizer);
+    return result.ok ? [] : [{ field: 'params.text', message: result.message }];
+  },
+  async execute(ctx, _inputs, p) {
+    const { tokenizer, embeddingSize } = videoPack(ctx.models, p.pack);
+    const result = tokenize(p.text, tokenizer);
+    if (!result.ok) throw new Error(`param "text": ${result.message}`);
+    const out = await ctx.models.run(p.pack, 'text-encoder', {
+      tokens: { data: BigInt64Array.from(result.ids.map(BigInt)), dims: [1, tokenizer.maxTokens] },
+    });
+    const embedding = out.text_embedding?.data;
+    if (!(embedding instanceof Float32Array) || embedding.length !== embeddingSize) {
+      throw new Error(`the text encoder of "${p.pack}" returned no ${embeddingSize}-d text_embedding`);
+    }
+    return { text: { prompt: p.text, pack: p.pack, tokens: result.ids, embedding: Float32Array.from(embedding) } };
+  },
+});

@@ -1,0 +1,23 @@
+/**
+ * Every node type the studio knows, by type name. Listed by hand (not a folder glob)
+ * so the compiler checks each entry and a newcomer sees them all in one place.
+ */
+import type { NodeDefinition } from './core/definition';
+import { encodeImageNode } from './encode-image';
+import { keyframesNode } from './keyframes';
+import { previewNode } from './preview';
+import { priorNode } from './prior';
+import { promptNode } from './prompt';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyNode = NodeDefinition<any, any, any>;
+
+export const registry = {
+  prompt: promptNode,
+  prior: priorNode,
+  keyframes: keyframesNode,
+  'encode-image': encodeImageNode,
+  preview: previewNode,
+} satisfies Record<string, AnyNode>;
+
+export type NodeType = keyof typeof registry;
