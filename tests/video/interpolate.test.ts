@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { interpolateFrames, interpolateNode, interpolateParams, interpolatedCount } from '../../nodes/interpolate';
+import { ModelRuntime } from '../../server/runtime/models';
+import { makeContext, psnr, renderSquareAt, slidingSquare, tempDir } from './helpers';
+import { writeBlendInterpolatorPack } from './tiny-onnx';
+
+const modelsDir = tempDir('studio-models-');
+writeBlendInterpolatorPack(modelsDir, 'test-interp');
+const runtime = new ModelRuntime(modelsDir, 'cpu', 1);
+afterAll(() => runtime.release());
+
+const params = (method: 'learned' | 'motion' | 'blend', multiplier: number) =>
+  interpolateParams.parse({ method, multiplier, pack: 'test-interp' });
+
+describe('interpolate', () => {
+  for (const method of ['learned', 'motion', 'blend'] as const) {
+    for (const [n, m] of [
+      [5, 2],
+      [4, 3],
+      [3, 4],
+      [2, 7],
+    ] as const) {
+      it(`${method}: ${n} frames x${m} gives ${m * (n - 1) + 1} frames at fps x${m}, originals kept`, async () => {
+        const ctx = makeContext({ models: runtime });
+        const clip = slidingSquare(n, 40, 24, 6);
+        const out = await interpolateFrames(ctx, clip, params(method, m));
+        expect(out.frames.length).toBe(interpolatedCount(n, m));
+        expect(out.frames.length).toBe(m * (n - 1) + 1);
+        expect(out.fps).toBe(6 * m);
+        expect([out.width, out.height]).toEqual([40, 24]);
+        for (const f of out.frames) expect(f.length).toBe(40 * 24 * 3);
+        for (let i = 0; i < n; i++) expect(Buffer.from(out.frames[i * m]!).equals(Buffer.from(clip.frames[i]!))).toBe(true);
+        // Previews cover every output frame exactly once, in order.
+        const previewed = ctx.previews.flatMap((p) => p.frames);
+        expect(previewed.length).toBe(out.frames.length);
+        expect(ctx.previews.every((p) => p.info.kind === 'frame' && p.info.count === out.frames.length)).toBe(true);
+        expect(ctx.progressCalls.at(-1)).toEqual({ done: out.frames.length, total: out.frames.length });
+      });
+    }
+  }
+
+  it('learned runs the pack interpolator through ONNX Runtime (a blend model gives the blend)', async () => {
+    const ctx = makeContext({ models: runtime });
+    // 36 x 20: not multiples of 8, so the node's padding and cropping are exercised too.
+    const clip = slidingSquare(3, 36, 20);
+    const before = runtime.sessionMs;
+    const learned = await interpolateFrames(ctx, clip, params('learned', 4));
+    const blended = await interpolateFrames(makeContext({}), clip, params('blend', 4));
+    expect(runtime.sessionMs).toBeGreaterThan(before);
+    for (let i = 0; i < learned.frames.length; i++) {
+      const a = learned.frames[i]!;
+      const b = blended.frames[i]!;
+      let worst = 0;
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('learned reports a missing pack clearly', async () => {
+    const ctx = makeContext({ models: runtime });
+    await expect(interpolateFrames(ctx, slidingSquare(2), interpolateParams.parse({ method: 'learned', multiplier: 2, pack: 'nope' }))).rejects.toThrow(
+      /nope/,
+    );
+  });
+
+  it('motion compensation beats a blend on a moving square', async () => {
+    const clip = slidingSquare(5, 64, 64, 8, 4);
+    const out = await interpolateFrames(makeContext({}), clip, params('motion', 2));
+    const blend = await interpolateFrames(makeContext({}), clip, params('blend', 2));
+    let motionScore = 0;
+    let blendScore = 0;
+    for (let i = 0; i < 4; i++) {
+      const truth = renderSquareAt(8 + i * 4 + 2, 64, 64);
+      motionScore += psnr(out.frames[2 * i + 1]!, truth);
+      blendScore += psnr(blend.frames[2 * i + 1]!, truth);
+    }
+    expect(motionScore).toBeGreaterThan(blendScore);
+  });
+
+  it('declares the interpolator model only for the learned method', () => {
+    expect(interpolateNode.models!(params('learned', 2))).toEqual([{ pack: 'test-interp', role: 'interpolator' }]);
+    expect(interpolateNode.models!(params('motion', 2))).toEqual([]);
+    expect(interpolateNode.models!(params('blend', 2))).toEqual([]);
+    expect(interpolateParams.safeParse({ multiplier: 1 }).success).toBe(false);
+    expect(interpolateParams.safeParse({ multiplier: 2.5 }).success).toBe(false);
+  });
+
+  it('a single frame stays one frame; fps still multiplies', async () => {
+    const out = await interpolateFrames(makeContext({}), slidingSquare(1), params('blend', 4));
+    expect(out.frames.length).toBe(1);
+    expect(out.fps).toBe(32);
+  });
+
+  for (const method of ['learned', 'motion', 'blend'] as const) {
+    it(`${method}: cancelling stops the node`, async () => {
+      const ctx = makeContext({ models: runtime });
+      ctx.abort();
+      await expect(interpolateFrames(ctx, slidingSquare(6), params(method, 3))).rejects.toThrow(/cancel/);
+    });
+  }
+});
