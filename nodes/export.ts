@@ -19,7 +19,7 @@ import type { FrameSet, OutputFile } from './core/values';
 import { canonicalJson } from './core/workflow';
 import { assertFrameSet, encodePng } from './lib/frames';
 import { rawInputArgs, runFfmpeg } from './lib/ffmpeg';
-import { addGifComment, addPngText, embeddedText, ffmetadataFile, type EmbeddedText } from './lib/media-metadata';
+import { addGifComment, addPngText, setGifFrameDelays, embeddedText, ffmetadataFile, type EmbeddedText } from './lib/media-metadata';
 import { writeZip } from './lib/zip';
 import { safeFileName } from '../server/engine/paths';
 
@@ -173,7 +173,7 @@ async function encodeGif(ctx: ExecContext, set: FrameSet, frames: Uint8Array[], 
     ],
     { input: feedFrames(ctx, frames, 'encoding gif'), signal: ctx.signal, what: 'encoding gif' },
   );
-  await writeFile(temp, addGifComment(raw, text.envelope));
+  await writeFile(temp, addGifComment(setGifFrameDelays(raw, fps), text.envelope));
   return { width: set.width, height: set.height };
 }
 

@@ -4,6 +4,8 @@
  */
 import type { NodeDefinition } from './core/definition';
 import { encodeImageNode } from './encode-image';
+import { exportNode } from './export';
+import { interpolateNode } from './interpolate';
 import { keyframesNode } from './keyframes';
 import { previewNode } from './preview';
 import { priorNode } from './prior';
@@ -18,6 +20,8 @@ export const registry = {
   keyframes: keyframesNode,
   'encode-image': encodeImageNode,
   preview: previewNode,
+  interpolate: interpolateNode,
+  export: exportNode,
 } satisfies Record<string, AnyNode>;
 
 export type NodeType = keyof typeof registry;
