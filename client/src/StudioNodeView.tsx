@@ -1,0 +1,207 @@
+/**
+ * A node drawn from its description: typed handles, param widgets, run state and the
+ * latest live preview. A node whose type the server does not know is drawn red with
+ * the ports its edges use, so a shared workflow still opens and shows what is missing.
+ */
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo, useEffect, useMemo, useRef } from 'react';
+import type { NodeRunState } from '../../nodes/core/protocol';
+import { useStudio } from './context';
+import { kindColour, type StudioNode } from './graph';
+import { ParamField } from './ParamField';
+import { usePreviewHeader, previews } from './previews';
+import { useNodeRunState } from './runStore';
+import { fieldsOf } from './schema';
+
+const CATEGORY_COLOURS: Record<string, string> = {
+  text: '#8a6d1f',
+  generate: '#5b3b8c',
+  image: '#2f6b4a',
+  video: '#1f5f7a',
+  output: '#6b4a2f',
+};
+
+export const categoryColour = (c: string) => CATEGORY_COLOURS[c] ?? '#444c56';
+
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
+  const studio = useStudio();
+  const desc = studio.descs.get(data.nodeType);
+  const run = useNodeRunState(id);
+  const problems = studio.problems.get(id) ?? [];
+  const fields = useMemo(() => (desc ? fieldsOf(desc) : []), [desc]);
+  const fieldProblems = new Map<string, string>();
+  const nodeProblems: string[] = [];
+  for (const p of problems) {
+    const key = p.field?.startsWith('params.') ? p.field.slice(7) : undefined;
+    if (key && fields.some((f) => f.key === key)) fieldProblems.set(key, p.message);
+    else nodeProblems.push(p.message);
+  }
+
+  if (!desc) {
+    const ports = studio.missingPorts(id);
+    return (
+      <div className={`studio-node missing ${selected ? 'selected' : ''}`} data-testid={`node-${id}`} data-state="missing">
+        <div className="node-header" style={{ background: '#7a1f1f' }}>
+          <span className="node-title">{data.title ?? id}</span>
+          <span className="badge badge-failed">missing</span>
+        </div>
+        <div className="node-body">
+          <div className="missing-text">
+            Unknown node type <code>{data.nodeType}</code>. This studio has no such node; install it or replace this node.
+          </div>
+          {ports.inputs.map((p) => (
+            <div className="port-row in" key={`in-${p}`}>
+              <Handle type="target" position={Position.Left} id={p} style={{ background: '#888' }} />
+              <span>{p}</span>
+            </div>
+          ))}
+          {ports.outputs.map((p) => (
+            <div className="port-row out" key={`out-${p}`}>
+              <span>{p}</span>
+              <Handle type="source" position={Position.Right} id={p} style={{ background: '#888' }} />
+            </div>
+          ))}
+        </div>
+      </div>
+    );
+  }
+
+  const state = run?.state;
+  const hasFramesOut = Object.values(desc.outputs).some((o) => o.kind === 'frames' || o.kind === 'image');
+  return (
+    <div
+      className={`studio-node state-${state ?? 'idle'} ${selected ? 'selected' : ''} ${problems.length ? 'has-problems' : ''}`}
+      data-testid={`node-${id}`}
+      data-state={state ?? 'idle'}
+      data-type={data.nodeType}
+    >
+      <div className="node-header" style={{ background: categoryColour(desc.category) }} title={desc.description}>
+        <span className="node-title">{data.title ?? desc.title}</span>
+        <span className="node-id">{id}</span>
+        <StateBadge run={run} />
+      </div>
+      {state === 'running' ? <Progress run={run!} /> : null}
+      <div className="node-body">
+        <div className="ports">
+          <div className="ports-col">
+            {Object.entries(desc.inputs).map(([port, spec]) => (
+              <div className="port-row in" key={port} title={`${spec.kind}${spec.description ? `: ${spec.description}` : ''}`}>
+                <Handle
+                  type="target"
+                  position={Position.Left}
+                  id={port}
+                  className="typed-handle"
+                  style={{ background: kindColour(spec.kind) }}
+                  data-kind={spec.kind}
+                />
+                <span className="port-label">
+                  {spec.label}
+                  {spec.optional ? <em> (optional)</em> : null}
+                </span>
+              </div>
+            ))}
+          </div>
+          <div className="ports-col right">
+            {Object.entries(desc.outputs).map(([port, spec]) => (
+              <div className="port-row out" key={port} title={spec.kind}>
+                <span className="port-label">{spec.label}</span>
+                <Handle
+                  type="source"
+                  position={Position.Right}
+                  id={port}
+                  className="typed-handle"
+                  style={{ background: kindColour(spec.kind) }}
+                  data-kind={spec.kind}
+                />
+              </div>
+            ))}
+          </div>
+        </div>
+        {fields.length > 0 ? (
+          <div className="params">
+            {fields.map((f) => (
+              <ParamField
+                key={f.key}
+                nodeId={id}
+                field={f}
+                value={data.params[f.key]}
+                serverProblem={fieldProblems.get(f.key)}
+                onChange={(v) => studio.setParam(id, f.key, v)}
+                onUpload={f.widget === 'path' ? (file) => studio.uploadFor(id, f.key, file) : undefined}
+              />
+            ))}
+          </div>
+        ) : null}
+        {nodeProblems.length > 0 ? (
+          <ul className="node-problems" data-testid={`problems-${id}`}>
+            {nodeProblems.map((m, i) => (
+              <li key={i}>{m}</li>
+            ))}
+          </ul>
+        ) : null}
+        {hasFramesOut ? <LivePreview nodeId={id} /> : null}
+        {state === 'failed' && run?.error ? <div className="node-error">{run.error}</div> : null}
+      </div>
+    </div>
+  );
+}
+
+function StateBadge({ run }: { run: NodeRunState | undefined }) {
+  if (!run) return null;
+  const text =
+    run.state === 'done'
+      ? `done ${formatMs(run.ms)}`
+      : run.state === 'running'
+        ? run.total > 0
+          ? `${run.done}/${run.total}`
+          : 'running'
+        : run.state;
+  return (
+    <span className={`badge badge-${run.state}`} data-testid="node-state">
+      {text}
+    </span>
+  );
+}
+
+function Progress({ run }: { run: NodeRunState }) {
+  const frac = run.total > 0 ? Math.min(1, run.done / run.total) : 0;
+  return (
+    <div className="node-progress" title={run.label}>
+      <div className={`bar ${run.total === 0 ? 'indeterminate' : ''}`} style={{ width: `${run.total > 0 ? frac * 100 : 30}%` }} />
+      <span className="progress-text">
+        {run.label ? `${run.label} · ` : ''}
+        {run.total > 0 ? `step ${run.done}/${run.total}` : 'starting'}
+      </span>
+    </div>
+  );
+}
+
+export function LivePreview({ nodeId, large }: { nodeId: string; large?: boolean }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const header = usePreviewHeader(nodeId);
+  useEffect(() => (ref.current ? previews.attach(nodeId, ref.current) : undefined), [nodeId]);
+  const caption = header
+    ? header.kind === 'step'
+      ? `step ${header.step ?? '?'}${header.steps ? `/${header.steps}` : ''} · ${header.count} frames`
+      : `frame ${header.frame + 1}/${header.count}`
+    : '';
+  return (
+    <div className={`live-preview ${header ? '' : 'empty'} ${large ? 'large' : ''}`} data-testid={`preview-${nodeId}`}>
+      <canvas ref={ref} />
+      {header ? (
+        <div className="preview-caption">
+          {caption} · {header.width}×{header.height}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export const StudioNodeView = memo(StudioNodeViewImpl);

@@ -1,0 +1,134 @@
+/**
+ * Jobs and node run states, kept outside React so progress events (many per second)
+ * re-render only the node they concern. Listeners are told once per animation frame.
+ */
+import { useSyncExternalStore } from 'react';
+import type { JobSummary, NodeRunState, ServerEvent } from '../../nodes/core/protocol';
+
+type Listener = () => void;
+
+const STATUS_RANK: Record<string, number> = { running: 0, pending: 1 };
+
+export class RunStore {
+  private jobs = new Map<string, JobSummary>();
+  private list: JobSummary[] = [];
+  private listeners = new Set<Listener>();
+  private scheduled = false;
+  activeJobId: string | null = null;
+  /** Called once per job when it finishes, for the page to react (switch to the result). */
+  onFinished?: (job: JobSummary) => void;
+
+  subscribe = (l: Listener) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  private changed() {
+    this.list = [...this.jobs.values()].sort(
+      (a, b) => (STATUS_RANK[a.status] ?? 2) - (STATUS_RANK[b.status] ?? 2) || b.createdAt.localeCompare(a.createdAt),
+    );
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const flush = () => {
+      this.scheduled = false;
+      for (const l of this.listeners) l();
+    };
+    // rAF does not run in a hidden tab; a timeout keeps state current there.
+    if (typeof document !== 'undefined' && document.visibilityState === 'visible') requestAnimationFrame(flush);
+    else setTimeout(flush, 50);
+  }
+
+  getJobs = () => this.list;
+  getJob = (id: string | null) => (id ? this.jobs.get(id) : undefined);
+  getActive = () => this.getJob(this.activeJobId);
+  nodeState = (nodeId: string): NodeRunState | undefined => this.getActive()?.nodes[nodeId];
+
+  setActive(id: string | null) {
+    this.activeJobId = id;
+    this.changed();
+  }
+
+  replaceAll(jobs: JobSummary[]) {
+    // A fetched list is authoritative: it drops jobs removed while we were offline.
+    const next = new Map<string, JobSummary>();
+    for (const j of jobs) next.set(j.id, j);
+    this.jobs = next;
+    this.changed();
+  }
+
+  private patch(jobId: string, fn: (job: JobSummary) => JobSummary) {
+    const job = this.jobs.get(jobId);
+    if (!job) return;
+    this.jobs.set(jobId, fn(job));
+    this.changed();
+  }
+
+  private patchNode(jobId: string, nodeId: string, fn: (s: NodeRunState) => NodeRunState) {
+    this.patch(jobId, (job) => ({
+      ...job,
+      nodes: { ...job.nodes, [nodeId]: fn(job.nodes[nodeId] ?? { state: 'waiting', done: 0, total: 0 }) },
+    }));
+  }
+
+  apply(ev: ServerEvent) {
+    switch (ev.type) {
+      case 'job.queued':
+      case 'job.state': {
+        const before = this.jobs.get(ev.job.id);
+        this.jobs.set(ev.job.id, ev.job);
+        this.changed();
+        if (before && before.status !== 'finished' && ev.job.status === 'finished') this.onFinished?.(ev.job);
+        break;
+      }
+      case 'job.started':
+        this.patch(ev.jobId, (j) => ({ ...j, status: 'running', startedAt: ev.at, queuePosition: undefined }));
+        break;
+      case 'node.started':
+        this.patchNode(ev.jobId, ev.nodeId, () => ({ state: 'running', done: 0, total: 0 }));
+        break;
+      case 'node.progress':
+        this.patchNode(ev.jobId, ev.nodeId, (s) => ({ ...s, state: 'running', done: ev.done, total: ev.total, label: ev.label }));
+        break;
+      case 'node.cached':
+        this.patchNode(ev.jobId, ev.nodeId, (s) => ({ ...s, state: 'cached', output: ev.output ?? s.output }));
+        break;
+      case 'node.finished':
+        this.patchNode(ev.jobId, ev.nodeId, (s) => ({ ...s, state: 'done', ms: ev.ms, done: s.total || s.done, output: ev.output ?? s.output }));
+        break;
+      case 'node.error':
+        this.patchNode(ev.jobId, ev.nodeId, (s) => ({ ...s, state: 'failed', error: ev.message }));
+        break;
+      case 'job.error':
+        this.patch(ev.jobId, (j) => ({ ...j, status: 'failed', error: ev.message, problems: ev.problems ?? j.problems }));
+        break;
+      case 'job.cancelled':
+        this.patch(ev.jobId, (j) => ({ ...j, status: 'cancelled' }));
+        break;
+      case 'job.finished': {
+        const job = this.jobs.get(ev.jobId);
+        this.patch(ev.jobId, (j) => ({ ...j, status: 'finished', ms: ev.ms, files: ev.files, finishedAt: new Date().toISOString() }));
+        const after = this.jobs.get(ev.jobId);
+        if (job && after && job.status !== 'finished') this.onFinished?.(after);
+        break;
+      }
+      case 'job.removed':
+        this.jobs.delete(ev.jobId);
+        this.changed();
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+export const runStore = new RunStore();
+
+export function useJobs() {
+  return useSyncExternalStore(runStore.subscribe, runStore.getJobs);
+}
+export function useActiveJob() {
+  return useSyncExternalStore(runStore.subscribe, runStore.getActive);
+}
+export function useNodeRunState(nodeId: string) {
+  return useSyncExternalStore(runStore.subscribe, () => runStore.nodeState(nodeId));
+}
