@@ -151,10 +151,13 @@ export function drawFrame(
   backgroundColour: RGB,
 ): void {
   const [br, bg, bb] = backgroundColour;
-  for (let p = offset, end = offset + width * height * 3; p < end; p += 3) {
-    target[p] = br;
-    target[p + 1] = bg;
-    target[p + 2] = bb;
+  target[offset] = br;
+  target[offset + 1] = bg;
+  target[offset + 2] = bb;
+  // Doubling copies: a 256 x 256 background in 17 memmoves instead of 65536 pixel writes.
+  const end = offset + width * height * 3;
+  for (let filled = 3; offset + filled < end; filled *= 2) {
+    target.copyWithin(offset + filled, offset, Math.min(offset + filled, end - filled));
   }
   const { x0, y0, boxWidth, boxHeight, coverage } = polygonCoverage(polygon, width, height);
   const full = SUBSAMPLES * SUBSAMPLES;

@@ -46,3 +46,23 @@ export const SHAPE_POLYGONS: Record<Shape, Polygon> = {
   ),
   diamond: normalise([[0, -1], [DIAMOND_WIDTH, 0], [0, 1], [-DIAMOND_WIDTH, 0]]),
 };
+
+/** Area and centroid (shoelace formula) of each unit shape: the analyzer fits shapes by area and centroid. */
+export function polygonAreaAndCentroid(polygon: Polygon): { area: number; centroidX: number; centroidY: number } {
+  let twiceArea = 0;
+  let sumX = 0;
+  let sumY = 0;
+  for (let i = 0; i < polygon.length; i++) {
+    const [ax, ay] = polygon[i]!;
+    const [bx, by] = polygon[(i + 1) % polygon.length]!;
+    const cross = ax * by - bx * ay;
+    twiceArea += cross;
+    sumX += (ax + bx) * cross;
+    sumY += (ay + by) * cross;
+  }
+  return { area: Math.abs(twiceArea) / 2, centroidX: sumX / (3 * twiceArea), centroidY: sumY / (3 * twiceArea) };
+}
+
+export const SHAPE_GEOMETRY: Record<Shape, { area: number; centroidX: number; centroidY: number }> = Object.fromEntries(
+  Object.entries(SHAPE_POLYGONS).map(([shape, polygon]) => [shape, polygonAreaAndCentroid(polygon)]),
+) as Record<Shape, { area: number; centroidX: number; centroidY: number }>;
