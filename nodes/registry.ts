@@ -6,6 +6,8 @@ import type { NodeDefinition } from './core/definition';
 import { encodeImageNode } from './encode-image';
 import { exportNode } from './export';
 import { interpolateNode } from './interpolate';
+import { loadImageNode } from './load-image';
+import { loadVideoNode } from './load-video';
 import { keyframesNode } from './keyframes';
 import { previewNode } from './preview';
 import { priorNode } from './prior';
@@ -22,6 +24,8 @@ export const registry = {
   preview: previewNode,
   interpolate: interpolateNode,
   export: exportNode,
+  'load-image': loadImageNode,
+  'load-video': loadVideoNode,
 } satisfies Record<string, AnyNode>;
 
 export type NodeType = keyof typeof registry;
