@@ -21,7 +21,6 @@ import { assertFrameSet, encodePng } from './lib/frames';
 import { rawInputArgs, runFfmpeg } from './lib/ffmpeg';
 import { addGifComment, addPngText, setGifFrameDelays, embeddedText, ffmetadataFile, type EmbeddedText } from './lib/media-metadata';
 import { writeZip } from './lib/zip';
-import { safeFileName } from '../server/engine/paths';
 
 export const EXPORT_FORMATS = ['mp4', 'webm', 'gif', 'png'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -32,6 +31,8 @@ const FORMAT_INFO: Record<ExportFormat, { ext: string; mime: string }> = {
   gif: { ext: 'gif', mime: 'image/gif' },
   png: { ext: 'zip', mime: 'application/zip' },
 };
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(-\d+)?\.[a-z0-9]+$/;
 
 export const exportParams = z.object({
   format: z
@@ -197,7 +198,9 @@ async function encodePngZip(ctx: ExecContext, set: FrameSet, frames: Uint8Array[
 /** Links `temp` to the first free name `<base>.<ext>`, `<base>-2.<ext>`, ...; never overwrites. */
 async function publish(temp: string, dir: string, base: string, ext: string): Promise<string> {
   for (let n = 1; n < 1000; n++) {
-    const name = safeFileName(n === 1 ? `${base}.${ext}` : `${base}-${n}.${ext}`, 'params.filename');
+    const name = n === 1 ? `${base}.${ext}` : `${base}-${n}.${ext}`;
+    // The params schema already allows only plain names; this guards direct callers too.
+    if (!SAFE_NAME.test(name)) throw new Error(`params.filename: "${base}" is not a plain file name`);
     try {
       await link(temp, path.join(dir, name));
       return name;
