@@ -160,6 +160,17 @@ describe('export: loop, ping-pong, names, cancellation', () => {
     expect(readdirSync(ctx.outputDir)).toEqual([]);
   });
 
+  for (const format of ['mp4', 'webm', 'gif', 'png'] as const) {
+    it(`${format}: cancelling mid-encode leaves no file, not even a temp file`, async () => {
+      const ctx = makeContext({});
+      ctx.progress = (done) => {
+        if (done >= 3) ctx.abort();
+      };
+      await expect(exportFrames(ctx, slidingSquare(200, 64, 64), exportParams.parse({ format }))).rejects.toThrow(/cancel/);
+      expect(readdirSync(ctx.outputDir)).toEqual([]);
+    });
+  }
+
   it('odd sizes are padded by repeating the edge, not with black', () => {
     const frame = Uint8Array.from({ length: 3 * 3 * 3 }, (_, i) => i);
     const padded = padToEven(frame, 3, 3);

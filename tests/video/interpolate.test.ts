@@ -30,8 +30,10 @@ describe('interpolate', () => {
         expect([out.width, out.height]).toEqual([40, 24]);
         for (const f of out.frames) expect(f.length).toBe(40 * 24 * 3);
         for (let i = 0; i < n; i++) expect(Buffer.from(out.frames[i * m]!).equals(Buffer.from(clip.frames[i]!))).toBe(true);
+        // The in-betweens are new frames, not copies of either neighbour.
+        expect(Buffer.from(out.frames[1]!).equals(Buffer.from(clip.frames[0]!))).toBe(false);
         // Previews cover every output frame exactly once, in order.
-        const previewed = ctx.previews.flatMap((p) => p.frames);
+        const previewed = ctx.previews.flatMap((p) => p.frames.frames);
         expect(previewed.length).toBe(out.frames.length);
         expect(ctx.previews.every((p) => p.info.kind === 'frame' && p.info.count === out.frames.length)).toBe(true);
         expect(ctx.progressCalls.at(-1)).toEqual({ done: out.frames.length, total: out.frames.length });
@@ -96,6 +98,22 @@ describe('interpolate', () => {
       const ctx = makeContext({ models: runtime });
       ctx.abort();
       await expect(interpolateFrames(ctx, slidingSquare(6), params(method, 3))).rejects.toThrow(/cancel/);
+    });
+  }
+
+  for (const method of ['learned', 'motion', 'blend'] as const) {
+    it(`${method}: cancelling mid-run stops between frames, before the clip is done`, async () => {
+      const ctx = makeContext({ models: runtime });
+      const preview = ctx.preview;
+      ctx.preview = (frames, info) => {
+        preview(frames, info);
+        ctx.abort();
+      };
+      const clip = slidingSquare(40, 64, 64);
+      await expect(interpolateFrames(ctx, clip, params(method, 4))).rejects.toThrow(/cancel/);
+      const previewed = ctx.previews.reduce((s, p) => s + p.frames.frames.length, 0);
+      expect(previewed).toBeGreaterThan(0);
+      expect(previewed).toBeLessThan(interpolatedCount(40, 4));
     });
   }
 });
