@@ -58,6 +58,12 @@ describe('judge', () => {
     expect(judgement.verdicts.singleObject.pass).toBe(true);
   });
 
+  it('judges keyframes only (8 frames) without calling a fast hop a jump', () => {
+    const bouncing = { ...attributes, motion: 'bouncing' as const };
+    const keyframes = videoFromPixels(renderClip(bouncing, 5, { frames: 8 }), 64);
+    expect(judge(keyframes, bouncing).pass).toBe(true);
+  });
+
   it('fails a second object and a vanishing object', () => {
     const doubled = renderClip(attributes, 11);
     const frameBytes = 64 * 64 * 3;

@@ -125,8 +125,18 @@ export function polygonCoverage(
         // Samples k (global, in 1/SUBSAMPLES pixel steps) with centre (k + 0.5) / SUBSAMPLES in [start, end).
         const first = Math.max(x0 * SUBSAMPLES, Math.ceil(crossings[c]! * SUBSAMPLES - 0.5));
         const last = Math.min(x1 * SUBSAMPLES, Math.ceil(crossings[c + 1]! * SUBSAMPLES - 0.5));
+        if (last <= first) continue;
         const base = row * boxWidth - x0;
-        for (let k = first; k < last; k++) coverage[base + ((k / SUBSAMPLES) | 0)]! += 1;
+        const firstPixel = (first / SUBSAMPLES) | 0;
+        const lastPixel = ((last - 1) / SUBSAMPLES) | 0;
+        if (firstPixel === lastPixel) {
+          coverage[base + firstPixel]! += last - first;
+          continue;
+        }
+        // Partial pixels at both ends, whole pixels (all SUBSAMPLES samples) between.
+        coverage[base + firstPixel]! += (firstPixel + 1) * SUBSAMPLES - first;
+        coverage[base + lastPixel]! += last - lastPixel * SUBSAMPLES;
+        for (let pixel = firstPixel + 1; pixel < lastPixel; pixel++) coverage[base + pixel]! += SUBSAMPLES;
       }
     }
   }
