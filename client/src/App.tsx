@@ -111,6 +111,8 @@ function Studio() {
   const [galleryOpen, setGalleryOpen] = useState(false);
   const [search, setSearch] = useState<{ x: number; y: number; flow: { x: number; y: number } } | null>(null);
   const [showProblems, setShowProblems] = useState(false);
+  // Bumped on every open, so reopening an identical workflow is validated again.
+  const [openCount, setOpenCount] = useState(0);
   const [dropping, setDropping] = useState(false);
   const [, setHistoryTick] = useState(0);
   const history = useRef(new History());
@@ -132,7 +134,7 @@ function Studio() {
 
   const toast = useCallback((kind: Toast['kind'], text: string) => {
     const id = Date.now() + Math.random();
-    setToasts((t) => [...t.slice(-4), { id, kind, text }]);
+    setToasts((t) => [...t.slice(-2), { id, kind, text }]);
     setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'info' ? 4000 : 7000);
   }, []);
 
@@ -195,7 +197,7 @@ function Studio() {
       setDoc({ name: wf.name, meta: wf.meta });
       setSavedId(opts.savedId ?? null);
       setBaseline(canonicalJson(toWorkflow(g.nodes, g.edges, { name: wf.name, meta: wf.meta })));
-      setProblems([]);
+      setOpenCount((c) => c + 1);
       history.current.clear();
       setHistoryTick((t) => t + 1);
       const missing = [...new Set(wf.nodes.filter((n) => !descs.has(n.type)).map((n) => n.type))];
@@ -325,7 +327,7 @@ function Studio() {
     }, 350);
     return () => clearTimeout(t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [vKey, descs]);
+  }, [vKey, descs, openCount]);
 
   const problemsByNode = useMemo(() => {
     const m = new Map<string, WorkflowProblem[]>();

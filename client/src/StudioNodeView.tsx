@@ -84,7 +84,7 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
     >
       <div className="node-header" style={{ background: categoryColour(desc.category) }} title={desc.description}>
         <span className="node-title">{data.title ?? desc.title}</span>
-        <span className="node-id">{id}</span>
+        <span className="node-id">{id !== data.nodeType ? id : ''}</span>
         <StateBadge run={run} />
       </div>
       {state === 'running' ? <Progress run={run!} /> : null}

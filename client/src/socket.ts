@@ -92,8 +92,9 @@ export class StudioSocket {
     ws.onclose = () => {
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
-      // 0.5 s, 1 s, 2 s ... capped at 10 s, with jitter so many tabs do not stampede.
-      const delay = Math.min(10_000, 500 * 2 ** this.attempt) * (0.8 + Math.random() * 0.4);
+      // 0.5 s, 1 s, 2 s ... capped at 5 s (a local server restarts in seconds), with
+      // jitter so many tabs do not stampede.
+      const delay = Math.min(5000, 500 * 2 ** this.attempt) * (0.8 + Math.random() * 0.4);
       this.attempt += 1;
       this.retryAt = Date.now() + delay;
       this.setStatus('reconnecting');
