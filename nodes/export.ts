@@ -19,7 +19,7 @@ import type { FrameSet, OutputFile } from './core/values';
 import { canonicalJson } from './core/workflow';
 import { assertFrameSet, encodePng } from './lib/frames';
 import { rawInputArgs, runFfmpeg } from './lib/ffmpeg';
-import { addGifComment, addPngText, setGifFrameDelays, embeddedText, ffmetadataFile, type EmbeddedText } from './lib/media-metadata';
+import { addGifComment, addPngText, setGifFrameDelays, embeddedText, ffmpegMetadataArgs, type EmbeddedText } from './lib/media-metadata';
 import { writeZip } from './lib/zip';
 
 export const EXPORT_FORMATS = ['mp4', 'webm', 'gif', 'png'] as const;
@@ -132,32 +132,28 @@ async function encodeVideo(
   text: EmbeddedText,
   temp: string,
 ): Promise<Encoded> {
-  const metaFile = `${temp}.ffmeta`;
-  await writeFile(metaFile, ffmetadataFile(text), 'utf8');
-  try {
-    let { width, height } = set;
-    let input = frames;
-    const args: string[] = [];
-    if (params.format === 'mp4') {
-      if (width % 2 || height % 2) {
-        input = frames.map((f) => padToEven(f, set.width, set.height).frame);
-        width += width % 2;
-        height += height % 2;
-      }
-      args.push('-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf(params.quality, 51)), '-pix_fmt', 'yuv420p');
-      args.push('-movflags', '+faststart+use_metadata_tags', '-f', 'mp4');
-    } else {
-      args.push('-c:v', 'libvpx-vp9', '-crf', String(crf(params.quality, 63)), '-b:v', '0', '-pix_fmt', 'yuv420p');
-      args.push('-deadline', 'good', '-cpu-used', '4', '-f', 'webm');
+  let { width, height } = set;
+  let input = frames;
+  const args: string[] = [];
+  if (params.format === 'mp4') {
+    if (width % 2 || height % 2) {
+      input = frames.map((f) => padToEven(f, set.width, set.height).frame);
+      width += width % 2;
+      height += height % 2;
     }
-    await runFfmpeg(
-      [...rawInputArgs(width, height, fps), '-f', 'ffmetadata', '-i', metaFile, '-map', '0:v', '-map_metadata', '1', ...args, temp],
-      { input: feedFrames(ctx, input, `encoding ${params.format}`), signal: ctx.signal, what: `encoding ${params.format}` },
-    );
-    return { width, height };
-  } finally {
-    await rm(metaFile, { force: true });
+    args.push('-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf(params.quality, 51)), '-pix_fmt', 'yuv420p');
+    // use_metadata_tags keeps our own keys (workflow, seed); the comment survives without it.
+    args.push('-movflags', '+faststart+use_metadata_tags', '-f', 'mp4');
+  } else {
+    args.push('-c:v', 'libvpx-vp9', '-crf', String(crf(params.quality, 63)), '-b:v', '0', '-pix_fmt', 'yuv420p');
+    args.push('-deadline', 'good', '-cpu-used', '4', '-f', 'webm');
   }
+  await runFfmpeg([...rawInputArgs(width, height, fps), ...ffmpegMetadataArgs(text), ...args, temp], {
+    input: feedFrames(ctx, input, `encoding ${params.format}`),
+    signal: ctx.signal,
+    what: `encoding ${params.format}`,
+  });
+  return { width, height };
 }
 
 async function encodeGif(ctx: ExecContext, set: FrameSet, frames: Uint8Array[], fps: number, params: ExportParams, text: EmbeddedText, temp: string) {

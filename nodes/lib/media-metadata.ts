@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { crc32, inflateSync } from 'node:zlib';
+import { crc32, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
 import { canonicalJson } from '../core/workflow';
 import { probeVideo } from './ffmpeg';
@@ -60,7 +60,10 @@ const EnvelopeSchema = z.object({
 
 function parseEnvelope(text: string): MediaWorkflow | null {
   try {
-    const parsed = EnvelopeSchema.safeParse(JSON.parse(text));
+    const json = text.startsWith(COMPRESSED_PREFIX)
+      ? gunzipSync(Buffer.from(text.slice(COMPRESSED_PREFIX.length), 'base64'), { maxOutputLength: MAX_MEDIA_BYTES }).toString('utf8')
+      : text;
+    const parsed = EnvelopeSchema.safeParse(JSON.parse(json));
     if (parsed.success && parsed.data.workflow !== undefined) return { workflow: parsed.data.workflow, seed: parsed.data.seed };
   } catch {
     // Other tools write comments too; anything not our envelope is simply not ours.
@@ -84,19 +87,30 @@ function fromPair(workflowText: string | undefined, seedText: string | undefined
 
 // ---------------------------------------------------------------- ffmpeg (mp4, webm)
 
-/** Escapes a value for ffmpeg's FFMETADATA file format. */
-function ffmetaEscape(text: string): string {
-  return text.replace(/[=;#\\\n]/g, (c) => `\\${c}`);
-}
+/** Longest single argument Linux passes to a process is 128 KiB; stay clear of it. */
+const MAX_ARGUMENT_BYTES = 120_000;
+const COMPRESSED_PREFIX = 'studio-gz:';
 
 /**
- * An FFMETADATA1 file holding the tags. A file, not `-metadata k=v` arguments, because a
- * big workflow would pass the kernel's per-argument length limit.
+ * The tags as `-metadata key=value` arguments. Not an FFMETADATA file: the bundled
+ * ffmpeg reads those lines into a 1 KiB buffer and cuts longer values, which every real
+ * workflow is. A workflow too big for one argument travels gzip+base64 in the comment
+ * only (still read back by readWorkflowFromMedia); one too big even so is an error, never
+ * a silently missing workflow.
  */
-export function ffmetadataFile(text: EmbeddedText): string {
-  const lines = [';FFMETADATA1', `workflow=${ffmetaEscape(text.workflow)}`, `comment=${ffmetaEscape(text.envelope)}`];
-  if (text.seed !== '') lines.push(`seed=${ffmetaEscape(text.seed)}`);
-  return `${lines.join('\n')}\n`;
+export function ffmpegMetadataArgs(text: EmbeddedText): string[] {
+  const args: string[] = [];
+  if (Buffer.byteLength(text.workflow) <= MAX_ARGUMENT_BYTES) args.push('-metadata', `workflow=${text.workflow}`);
+  let comment = text.envelope;
+  if (Buffer.byteLength(comment) > MAX_ARGUMENT_BYTES) {
+    comment = COMPRESSED_PREFIX + gzipSync(Buffer.from(text.envelope, 'utf8'), { level: 9 }).toString('base64');
+    if (comment.length > MAX_ARGUMENT_BYTES) {
+      throw new Error(`the workflow is too large to embed in a video file (${text.envelope.length} bytes even before compression)`);
+    }
+  }
+  args.push('-metadata', `comment=${comment}`);
+  if (text.seed !== '') args.push('-metadata', `seed=${text.seed}`);
+  return args;
 }
 
 function lowerKeys(tags: Record<string, string>): Record<string, string> {

@@ -7,7 +7,7 @@ import { canonicalJson } from '../../nodes/core/workflow';
 import { ffmpegPath, ffprobePath, probeVideo } from '../../nodes/lib/ffmpeg';
 import { readGifComments, readPngText, readWorkflowFromMedia } from '../../nodes/lib/media-metadata';
 import { readZip } from '../../nodes/lib/zip';
-import { makeContext, SAMPLE_WORKFLOW, slidingSquare, tempDir } from './helpers';
+import { makeContext, SAMPLE_WORKFLOW, sampleWorkflow, slidingSquare, tempDir } from './helpers';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
 
@@ -76,6 +76,22 @@ describe('export: the workflow and seed round-trip through every format', () => 
         expect(canonicalJson(back.workflow)).toBe(canonicalJson(SAMPLE_WORKFLOW));
         expect(back.seed).toBe(4_000_000_007);
       }
+    });
+  }
+
+  it('the sample workflow is long enough to catch truncation', () => {
+    expect(canonicalJson(SAMPLE_WORKFLOW).length).toBeGreaterThan(4000);
+  });
+
+  for (const format of ['mp4', 'webm'] as const) {
+    it(`${format}: a workflow too big for one ffmpeg argument still round-trips (compressed comment)`, async () => {
+      const big = sampleWorkflow(450, 120);
+      expect(Buffer.byteLength(canonicalJson(big))).toBeGreaterThan(131_072);
+      const ctx = makeContext({ workflow: big, seed: 9 });
+      const file = await exportFrames(ctx, slidingSquare(3, 16, 16), exportParams.parse({ format }));
+      const back = await readWorkflowFromMedia(file.path);
+      expect(canonicalJson(back.workflow)).toBe(canonicalJson(big));
+      expect(back.seed).toBe(9);
     });
   }
 

@@ -15,7 +15,11 @@ export function tempDir(prefix = 'studio-video-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export const SAMPLE_WORKFLOW: Workflow = (() => {
+/**
+ * A workflow with `extraNodes` filler nodes (each ~200 bytes of JSON), non-ASCII text,
+ * and the characters container metadata formats treat specially (= ; # \ newline).
+ */
+export function sampleWorkflow(extraNodes = 30, padding = 0): Workflow {
   const parsed = parseWorkflow({
     format: 'make-a-video-studio/workflow',
     version: 1,
@@ -23,13 +27,22 @@ export const SAMPLE_WORKFLOW: Workflow = (() => {
     nodes: [
       { id: 'prompt', type: 'prompt', params: { text: 'a red circle moving right on a navy background' }, position: { x: 0, y: 0 } },
       { id: 'export', type: 'export', params: { format: 'mp4', fps: 8, filename: 'video' }, position: { x: 300, y: 0 } },
+      ...Array.from({ length: extraNodes }, (_, i) => ({
+        id: `note-${i}`,
+        type: 'preview',
+        params: { label: `filler node ${i} with some text to make the workflow long, ${'x'.repeat(i % 50)}${'ÿ'.repeat(padding)}` },
+        position: { x: i * 10.5, y: -i },
+      })),
     ],
     edges: [],
-    meta: { note: 'line one\nline two; a=b #hash \\ backslash' },
+    meta: { note: 'line one\nline two; a=b #hash \\ backslash', numbers: [1, 2.5, -3e-7, 1e21] },
   });
   if (!parsed.ok) throw new Error('sample workflow does not parse');
   return parsed.workflow;
-})();
+}
+
+/** About 8 KB of JSON: longer than the 1 KiB lines ffmpeg's metadata files allow. */
+export const SAMPLE_WORKFLOW: Workflow = sampleWorkflow(30);
 
 export interface TestContext extends ExecContext {
   previews: { frames: FrameSet; info: PreviewInfo }[];
