@@ -140,6 +140,7 @@ const ProbeSchema = z.object({
           nb_read_frames: z.string().optional(),
           duration: z.string().optional(),
           tags: z.record(z.string(), z.string()).optional(),
+          side_data_list: z.array(z.object({ rotation: z.number().optional() }).passthrough()).optional(),
         })
         .passthrough(),
     )
@@ -158,8 +159,11 @@ const ProbeSchema = z.object({
 export interface VideoProbe {
   formatName: string;
   codec: string;
+  /** Display size: what ffmpeg decodes to, after applying a rotation (phone videos). */
   width: number;
   height: number;
+  /** Degrees the player rotates the coded picture (ffmpeg does it while decoding). */
+  rotation: number;
   pixFmt: string | null;
   fps: number;
   /** Exact when `countFrames` was asked for, otherwise the container's claim (may be null). */
@@ -195,11 +199,14 @@ export async function probeVideo(file: string, options: { countFrames?: boolean;
   const count = countText !== undefined ? Number(countText) : NaN;
   const duration = Number(video.duration ?? parsed.format.duration);
   const avg = parseRate(video.avg_frame_rate);
+  const rotation = Number(video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? video.tags?.rotate ?? 0) || 0;
+  const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
   return {
     formatName: parsed.format.format_name ?? '',
     codec: video.codec_name ?? '',
-    width: video.width,
-    height: video.height,
+    width: quarterTurn ? video.height : video.width,
+    height: quarterTurn ? video.width : video.height,
+    rotation,
     pixFmt: video.pix_fmt ?? null,
     fps: avg > 0 ? avg : parseRate(video.r_frame_rate),
     frames: Number.isFinite(count) && count > 0 ? count : null,

@@ -133,6 +133,24 @@ describe('load-video', () => {
     expect(loadVideoParams.safeParse({ width: -4 }).success).toBe(false);
   });
 
+  it('a rotated phone video comes out upright at its display size', async () => {
+    const dir = tempDir();
+    const coded = path.join(dir, 'coded.mp4');
+    execFileSync(ffmpegPath, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=32x16:rate=4', '-frames:v', '3', '-c:v', 'libx264', '-pix_fmt', 'yuv444p', '-qp', '0', coded]);
+    // A remux sets the display matrix, as a phone held upright does.
+    execFileSync(ffmpegPath, ['-v', 'error', '-y', '-i', coded, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', path.join(dir, 'rotated.mp4')]);
+    const ctx = makeContext({ inputRoots: [dir] });
+    const upright = await loadVideo(ctx, loadVideoParams.parse({ path: 'rotated.mp4', width: 0, height: 0 }));
+    expect([upright.width, upright.height, upright.frames.length]).toEqual([16, 32, 3]);
+    const flat = await loadVideo(ctx, loadVideoParams.parse({ path: 'coded.mp4', width: 0, height: 0 }));
+    // The rotated frame is the coded one turned a quarter: its top row is the coded left or right column.
+    const column = (f: Uint8Array, x: number) => Array.from({ length: 16 }, (_, y) => f[(y * 32 + x) * 3]!);
+    const topRow = Array.from({ length: 16 }, (_, x) => upright.frames[0]![x * 3]!);
+    const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 8);
+    const candidates = [column(flat.frames[0]!, 0), column(flat.frames[0]!, 31)].flatMap((c) => [c, [...c].reverse()]);
+    expect(candidates.some((c) => close(c, topRow))).toBe(true);
+  });
+
   it('cancelling stops decoding', async () => {
     const dir = tempDir();
     numberedClip(dir);
