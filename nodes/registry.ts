@@ -12,6 +12,7 @@ import { keyframesNode } from './keyframes';
 import { previewNode } from './preview';
 import { priorNode } from './prior';
 import { promptNode } from './prompt';
+import { upscaleNode } from './upscale';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyNode = NodeDefinition<any, any, any>;
@@ -23,6 +24,7 @@ export const registry = {
   'encode-image': encodeImageNode,
   preview: previewNode,
   interpolate: interpolateNode,
+  upscale: upscaleNode,
   export: exportNode,
   'load-image': loadImageNode,
   'load-video': loadVideoNode,
