@@ -1,7 +1,8 @@
 /**
  * The studio page: palette, canvas, inspector/queue/result, toolbar. The graph lives in
- * React state (React Flow nodes and edges); jobs and previews live in their own stores
- * so that streaming progress never re-renders the whole canvas.
+ * React state (React Flow nodes and edges); jobs and previews live in their own stores,
+ * and only the components that show them subscribe, so streaming progress never
+ * re-renders the canvas.
  */
 import {
   Background,
@@ -41,11 +42,11 @@ import {
   type StudioNode,
 } from './graph';
 import { History, type Snapshot } from './history';
-import { Inspector } from './Inspector';
 import { NODE_DRAG_TYPE, Palette, SearchPopup } from './Palette';
-import { Gallery, QueuePanel, ResultPanel, Toasts, type Toast } from './Panels';
+import { Gallery, Toasts, type Toast } from './Panels';
+import { CancelButton, SidePanel, type SideTab } from './SidePanel';
 import { previews } from './previews';
-import { runStore, useActiveJob, useJobs } from './runStore';
+import { runStore } from './runStore';
 import { defaultParams } from './schema';
 import { StudioSocket, useSocketStatus } from './socket';
 import { categoryColour, StudioNodeView } from './StudioNodeView';
@@ -106,7 +107,7 @@ function Studio() {
   const [problems, setProblems] = useState<WorkflowProblem[]>([]);
   const [validating, setValidating] = useState(false);
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const [tab, setTab] = useState<'inspect' | 'queue' | 'result'>('inspect');
+  const [tab, setTab] = useState<SideTab>('inspect');
   const [resultReady, setResultReady] = useState(false);
   const [galleryOpen, setGalleryOpen] = useState(false);
   const [search, setSearch] = useState<{ x: number; y: number; flow: { x: number; y: number } } | null>(null);
@@ -119,8 +120,6 @@ function Studio() {
   const clipboard = useRef<Snapshot | null>(null);
   const pasteCount = useRef(0);
   const wrapper = useRef<HTMLDivElement>(null);
-  const jobs = useJobs();
-  const activeJob = useActiveJob();
 
   const graph = useRef<Snapshot>({ nodes, edges });
   graph.current = { nodes, edges };
@@ -147,7 +146,10 @@ function Studio() {
   const socket = useMemo(
     () =>
       new StudioSocket({
-        onEvent: (ev) => runStore.apply(ev),
+        onEvent: (ev) => {
+          if (ev.type === 'node.progress') previews.noteProgress(ev.jobId, ev.nodeId);
+          runStore.apply(ev);
+        },
         onPreview: (data) => previews.push(data),
         onOpen: (reconnect) => {
           api.jobs().then(
@@ -655,7 +657,6 @@ function Studio() {
     return typeof fps === 'number' && fps > 0 ? fps : 8;
   }, [nodes]);
 
-  const running = activeJob && (activeJob.status === 'running' || activeJob.status === 'pending');
   const globalProblems = problems.filter((p) => !p.node || !nodes.some((n) => n.id === p.node));
 
   return (
@@ -712,11 +713,7 @@ function Studio() {
           <span className={`conn conn-${socketStatus}`} data-testid="conn" title="Live connection to the server">
             <i /> {socketStatus === 'open' ? 'live' : socketStatus === 'connecting' ? 'connecting…' : 'reconnecting…'}
           </span>
-          {running ? (
-            <button type="button" className="danger" onClick={() => void cancel()} data-testid="cancel">
-              ■ Cancel
-            </button>
-          ) : null}
+          <CancelButton onCancel={() => void cancel()} />
           <button type="button" className="primary run" onClick={() => void run()} data-testid="run" title="Run (Ctrl+Enter)">
             ▶ Run
           </button>
@@ -792,34 +789,18 @@ function Studio() {
               </div>
             ) : null}
           </div>
-          <aside className="side">
-            <div className="tabs">
-              <button type="button" className={tab === 'inspect' ? 'on' : ''} onClick={() => setTab('inspect')} data-testid="tab-inspect">
-                Inspector
-              </button>
-              <button type="button" className={tab === 'queue' ? 'on' : ''} onClick={() => setTab('queue')} data-testid="tab-queue">
-                Queue {jobs.filter((j) => j.status === 'running' || j.status === 'pending').length || ''}
-              </button>
-              <button
-                type="button"
-                className={`${tab === 'result' ? 'on' : ''} ${resultReady && tab !== 'result' ? 'attention' : ''}`}
-                onClick={() => {
-                  setTab('result');
-                  setResultReady(false);
-                }}
-                data-testid="tab-result"
-              >
-                Result
-              </button>
-            </div>
-            <div className="tab-body">
-              {tab === 'inspect' ? <Inspector job={activeJob} node={selectedNode} nodes={nodes} fallbackFps={exportFps} /> : null}
-              {tab === 'queue' ? (
-                <QueuePanel jobs={jobs} activeId={activeJob?.id ?? null} onView={viewJob} onCancel={(id) => void cancel(id)} onRemove={(id) => void api.removeJob(id).catch((e: unknown) => toast('error', errorText(e)))} />
-              ) : null}
-              {tab === 'result' ? <ResultPanel job={activeJob} /> : null}
-            </div>
-          </aside>
+          <SidePanel
+            tab={tab}
+            setTab={setTab}
+            resultReady={resultReady}
+            clearResultReady={() => setResultReady(false)}
+            selectedNode={selectedNode}
+            nodes={nodes}
+            fallbackFps={exportFps}
+            onView={viewJob}
+            onCancel={(id) => void cancel(id)}
+            onRemove={(id) => void api.removeJob(id).catch((e: unknown) => toast('error', errorText(e)))}
+          />
         </div>
         <Toasts toasts={toasts} onDismiss={(id) => setToasts((t) => t.filter((x) => x.id !== id))} />
         {galleryOpen ? <Gallery onOpen={(e) => void openEntry(e)} onClose={() => setGalleryOpen(false)} onOpenFile={(f) => void openFile(f)} /> : null}

@@ -84,6 +84,13 @@ export function Palette({ descs, onAdd, error }: { descs: readonly NodeDescripti
         <div className="panel-title">Port kinds</div>
         <Legend />
       </div>
+      <div className="shortcuts">
+        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> run · <kbd>Ctrl</kbd>+<kbd>S</kbd> save · double-click: add
+        <br />
+        <kbd>Ctrl</kbd>+<kbd>Z</kbd>/<kbd>Y</kbd> undo/redo · <kbd>Ctrl</kbd>+<kbd>C</kbd>/<kbd>V</kbd>/<kbd>D</kbd> copy/paste/duplicate
+        <br />
+        <kbd>Del</kbd> delete · <kbd>Shift</kbd>+drag select · <kbd>F</kbd> fit view
+      </div>
     </aside>
   );
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { JobSummary } from '../../nodes/core/protocol';
 import { api, errorText, type WorkflowEntry } from './api';
 import { useInterval } from './Inspector';
+import { FilePicker } from './ParamField';
 import { formatMs } from './StudioNodeView';
 
 function elapsed(job: JobSummary): number | undefined {
@@ -172,18 +173,9 @@ export function Gallery({
       <div className="modal" onMouseDown={(e) => e.stopPropagation()} data-testid="gallery">
         <div className="modal-head">
           <h2>Open a workflow</h2>
-          <label className="button">
+          <FilePicker className="button" accept=".json,application/json,video/*,image/png,image/gif" onFile={onOpenFile}>
             Open file…
-            <input
-              type="file"
-              accept=".json,application/json,video/*,image/png,image/gif"
-              hidden
-              onChange={(e) => {
-                const f = e.target.files?.[0];
-                if (f) onOpenFile(f);
-              }}
-            />
-          </label>
+          </FilePicker>
           <button type="button" onClick={onClose}>
             Close
           </button>

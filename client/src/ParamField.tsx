@@ -107,25 +107,33 @@ function Widget({ id, field, value, onChange, onUpload }: { id: string; field: F
         <div className="slider-row">
           <input id={id} className="nodrag" type="text" value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value)} />
           {onUpload ? (
-            <label className="icon-button nodrag" title="Upload a file">
+            <FilePicker className="icon-button nodrag" title="Upload a file" accept="image/*,video/*" onFile={onUpload}>
               ⤒
-              <input
-                type="file"
-                accept="image/*,video/*"
-                hidden
-                onChange={(e) => {
-                  const f = e.target.files?.[0];
-                  if (f) onUpload(f);
-                  e.target.value = '';
-                }}
-              />
-            </label>
+            </FilePicker>
           ) : null}
         </div>
       );
     default:
       return <input id={id} className="nodrag" type="text" value={value === undefined ? '' : String(value)} onChange={(e) => onChange(e.target.value)} />;
   }
+}
+
+export function FilePicker({ children, accept, onFile, className, title }: { children: React.ReactNode; accept: string; onFile(f: File): void; className?: string; title?: string }) {
+  return (
+    <label className={className} title={title}>
+      {children}
+      <input
+        type="file"
+        accept={accept}
+        hidden
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) onFile(f);
+          e.target.value = '';
+        }}
+      />
+    </label>
+  );
 }
 
 /** Keeps the text the user is typing ("0.", "-") while handing numbers upward. */

@@ -57,16 +57,14 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
             Unknown node type <code>{data.nodeType}</code>. This studio has no such node; install it or replace this node.
           </div>
           {ports.inputs.map((p) => (
-            <div className="port-row in" key={`in-${p}`}>
-              <Handle type="target" position={Position.Left} id={p} style={{ background: '#888' }} />
-              <span>{p}</span>
-            </div>
+            <PortRow key={`in-${p}`} side="in" port={p}>
+              {p}
+            </PortRow>
           ))}
           {ports.outputs.map((p) => (
-            <div className="port-row out" key={`out-${p}`}>
-              <span>{p}</span>
-              <Handle type="source" position={Position.Right} id={p} style={{ background: '#888' }} />
-            </div>
+            <PortRow key={`out-${p}`} side="out" port={p}>
+              {p}
+            </PortRow>
           ))}
         </div>
       </div>
@@ -92,35 +90,17 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
         <div className="ports">
           <div className="ports-col">
             {Object.entries(desc.inputs).map(([port, spec]) => (
-              <div className="port-row in" key={port} title={`${spec.kind}${spec.description ? `: ${spec.description}` : ''}`}>
-                <Handle
-                  type="target"
-                  position={Position.Left}
-                  id={port}
-                  className="typed-handle"
-                  style={{ background: kindColour(spec.kind) }}
-                  data-kind={spec.kind}
-                />
-                <span className="port-label">
-                  {spec.label}
-                  {spec.optional ? <em> (optional)</em> : null}
-                </span>
-              </div>
+              <PortRow key={port} side="in" port={port} kind={spec.kind} title={`${spec.kind}${spec.description ? `: ${spec.description}` : ''}`}>
+                {spec.label}
+                {spec.optional ? <em> (optional)</em> : null}
+              </PortRow>
             ))}
           </div>
           <div className="ports-col right">
             {Object.entries(desc.outputs).map(([port, spec]) => (
-              <div className="port-row out" key={port} title={spec.kind}>
-                <span className="port-label">{spec.label}</span>
-                <Handle
-                  type="source"
-                  position={Position.Right}
-                  id={port}
-                  className="typed-handle"
-                  style={{ background: kindColour(spec.kind) }}
-                  data-kind={spec.kind}
-                />
-              </div>
+              <PortRow key={port} side="out" port={port} kind={spec.kind} title={spec.kind}>
+                {spec.label}
+              </PortRow>
             ))}
           </div>
         </div>
@@ -149,6 +129,23 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
         {hasFramesOut ? <LivePreview nodeId={id} /> : null}
         {state === 'failed' && run?.error ? <div className="node-error">{run.error}</div> : null}
       </div>
+    </div>
+  );
+}
+
+/** A labelled port with its handle on the node's edge, coloured by kind. */
+function PortRow({ side, port, kind, title, children }: { side: 'in' | 'out'; port: string; kind?: string; title?: string; children: React.ReactNode }) {
+  return (
+    <div className={`port-row ${side}`} title={title}>
+      <Handle
+        type={side === 'in' ? 'target' : 'source'}
+        position={side === 'in' ? Position.Left : Position.Right}
+        id={port}
+        className="typed-handle"
+        style={{ background: kindColour(kind) }}
+        data-kind={kind}
+      />
+      <span className="port-label">{children}</span>
     </div>
   );
 }

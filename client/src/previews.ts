@@ -20,6 +20,8 @@ export interface PreviewMetrics {
   /** Frames painted per node for the active job. */
   painted: Record<string, number>;
   received: number;
+  /** performance.now() of each node's first progress event, by "job/node". */
+  firstProgressAt: Record<string, number>;
 }
 
 type Listener = () => void;
@@ -33,7 +35,8 @@ export class PreviewStore {
   private listeners = new Set<Listener>();
   private rafPending = false;
   private jobId: string | null = null;
-  readonly metrics: PreviewMetrics = { runPressedAt: null, firstPaintAt: null, painted: {}, received: 0 };
+  private early = new Map<string, { header: PreviewHeader; blob: Blob }>();
+  readonly metrics: PreviewMetrics = { runPressedAt: null, firstPaintAt: null, painted: {}, received: 0, firstProgressAt: {} };
 
   private key = (job: string, node: string) => `${job}\u0000${node}`;
 
@@ -58,7 +61,11 @@ export class PreviewStore {
     this.schedule();
     this.emit();
   }
-  private early = new Map<string, { header: PreviewHeader; blob: Blob }>();
+
+  noteProgress(jobId: string, nodeId: string) {
+    const key = `${jobId}/${nodeId}`;
+    this.metrics.firstProgressAt[key] ??= performance.now();
+  }
 
   push(message: ArrayBuffer) {
     let decoded;
