@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { registry } from '../nodes/registry';
 import { parseWorkflow, type Workflow } from '../nodes/core/workflow';
 import { NodeOutputCache } from './engine/cache';
-import { CancelledError, executeWorkflow, NodeFailedError, WorkflowInvalidError, type ExecEvent } from './engine/executor';
+import { CancelledError, executeWorkflow, NodeFailedError, validateFor, WorkflowInvalidError, type ExecEvent } from './engine/executor';
 import { applyOverrides, parseOverrideValue } from './engine/overrides';
 import { readWorkflowFromMediaIfAvailable } from './media';
 import { DEFAULT_DATA_DIR, DEFAULT_WORKFLOW, MODELS_DIR, WORKFLOWS_DIR } from './paths';
@@ -143,9 +143,12 @@ async function main(): Promise<number> {
   const parsed = parseWorkflow(await loadWorkflow(workflowFile));
   if (!parsed.ok) throw new WorkflowInvalidError(parsed.problems);
   if (args.out) pickExportFormat(parsed.workflow, args.out, set);
-  const workflow = applyOverrides(parsed.workflow, registry, { seed, set, prompt: args.prompt });
-
   const models = new ModelRuntime(MODELS_DIR, device);
+  const workflow = applyOverrides(parsed.workflow, registry, { seed, set, prompt: args.prompt }, (w) => {
+    const validation = validateFor(w, registry, models);
+    return validation.ok ? [] : validation.problems;
+  });
+
   const runDir = path.join(DEFAULT_DATA_DIR, 'cli', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   mkdirSync(runDir, { recursive: true });
   const abort = new AbortController();

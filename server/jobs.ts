@@ -93,10 +93,10 @@ export class JobQueue extends EventEmitter<{ event: [ServerEvent]; preview: [Pre
   prepare(raw: unknown, opts: { seed?: number; set?: Record<string, unknown>; device?: Device } = {}): Workflow {
     const parsed = parseWorkflow(raw);
     if (!parsed.ok) throw new WorkflowInvalidError(parsed.problems);
-    const workflow = applyOverrides(parsed.workflow, this.options.registry, { seed: opts.seed, set: opts.set });
-    const validation = validateFor(workflow, this.options.registry, this.runtime(opts.device ?? 'cpu'));
-    if (!validation.ok) throw new WorkflowInvalidError(validation.problems);
-    return workflow;
+    return applyOverrides(parsed.workflow, this.options.registry, { seed: opts.seed, set: opts.set }, (w) => {
+      const validation = validateFor(w, this.options.registry, this.runtime(opts.device ?? 'cpu'));
+      return validation.ok ? [] : validation.problems;
+    });
   }
 
   validate(raw: unknown): WorkflowProblem[] {

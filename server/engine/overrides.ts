@@ -7,11 +7,12 @@ import type { Registry } from '../../nodes/core/validate';
 import type { Workflow, WorkflowProblem } from '../../nodes/core/workflow';
 import { WorkflowInvalidError } from './executor';
 
-export function applyOverrides(
+/** Applies overrides and returns the problems with them (so they can be listed with the rest). */
+export function applyOverridesCollecting(
   workflow: Workflow,
   registry: Registry,
   overrides: { seed?: number; set?: Record<string, unknown>; prompt?: string },
-): Workflow {
+): { workflow: Workflow; problems: WorkflowProblem[] } {
   const copy: Workflow = structuredClone(workflow);
   const problems: WorkflowProblem[] = [];
   if (overrides.seed !== undefined) {
@@ -40,8 +41,20 @@ export function applyOverrides(
     }
     node.params[param] = value;
   }
-  if (problems.length > 0) throw new WorkflowInvalidError(problems);
-  return copy;
+  return { workflow: copy, problems };
+}
+
+/** Applies overrides and validates the result, reporting override and graph problems together. */
+export function applyOverrides(
+  workflow: Workflow,
+  registry: Registry,
+  overrides: { seed?: number; set?: Record<string, unknown>; prompt?: string },
+  validate?: (w: Workflow) => WorkflowProblem[],
+): Workflow {
+  const { workflow: result, problems } = applyOverridesCollecting(workflow, registry, overrides);
+  const all = [...problems, ...(validate?.(result) ?? [])];
+  if (all.length > 0) throw new WorkflowInvalidError(all);
+  return result;
 }
 
 /** Parses a CLI value: JSON when it parses (numbers, booleans, quoted strings), else the raw text. */

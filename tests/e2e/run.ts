@@ -8,6 +8,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildClient, launchBrowser, OUT_DIR, startServer } from './harness';
 import type { Spec } from './spec';
+import type { RunningServer } from './harness';
+
+/** E2E_SERVER_URL points the specs at a server already running (for working on the UI); restarts are not possible then. */
+function existingServer(url: string): RunningServer {
+  return { url, port: Number(new URL(url).port), dataDir: '', log: () => '', stop: async () => undefined };
+}
 
 interface StepResult {
   spec: string;
@@ -46,7 +52,7 @@ if (!setupError) {
         continue;
       }
       console.log(`\n● ${spec.name} (${file})`);
-      const server = await startServer();
+      const server = process.env.E2E_SERVER_URL ? existingServer(process.env.E2E_SERVER_URL) : await startServer();
       let failed = false;
       const deadline = Date.now() + (spec.timeoutMs ?? 15 * 60_000);
       // Later steps build on earlier ones, so after a failure they are reported as skipped.
