@@ -4,7 +4,8 @@
  *
  * Formats: mp4 (H.264, yuv420p, even size), webm (VP9), gif (palette generated from the
  * clip itself), png (a zip of numbered PNG frames plus frames.json; one file, so the
- * output is one download, and every frame still reopens the workflow on its own).
+ * output is one download, and every frame still reopens the workflow on its own; a
+ * single frame is written as a plain .png).
  *
  * Files appear whole or not at all: everything is written to a hidden temp file in the
  * output folder and hard-linked to its final name, which also never overwrites an
@@ -177,6 +178,12 @@ async function encodeGif(ctx: ExecContext, set: FrameSet, frames: Uint8Array[], 
 async function encodePngZip(ctx: ExecContext, set: FrameSet, frames: Uint8Array[], fps: number, text: EmbeddedText, temp: string) {
   const digits = Math.max(5, String(frames.length).length);
   const entries: { name: string; data: Uint8Array }[] = [];
+  if (frames.length === 1) {
+    // A still (e.g. from load-image) is one PNG, not an archive of one.
+    const png = await encodePng(frames[0]!, set.width, set.height);
+    await writeFile(temp, addPngText(png, { workflow: text.workflow, seed: text.seed, fps: String(fps) }));
+    return { width: set.width, height: set.height };
+  }
   for (let i = 0; i < frames.length; i++) {
     ctx.throwIfAborted();
     const png = await encodePng(frames[i]!, set.width, set.height);
@@ -212,7 +219,7 @@ export async function exportFrames(ctx: ExecContext, input: FrameSet, params: Ex
   const set = assertFrameSet(input, 'export');
   const fps = params.fps > 0 ? params.fps : set.fps > 0 ? set.fps : 8;
   const frames = arrangeFrames(set.frames, params);
-  const { ext, mime } = FORMAT_INFO[params.format];
+  const { ext, mime } = params.format === 'png' && frames.length === 1 ? { ext: 'png', mime: 'image/png' } : FORMAT_INFO[params.format];
   const text = embeddedText(ctx.workflow, ctx.seed);
   await mkdir(ctx.outputDir, { recursive: true });
   const temp = path.join(ctx.outputDir, `.${params.filename}.${randomUUID()}.part.${ext}`);

@@ -67,6 +67,16 @@ describe('export: ffprobe sees the frames, size and fps asked for', () => {
 });
 
 describe('export: the workflow and seed round-trip through every format', () => {
+  it('png of a single frame is a plain PNG carrying the workflow', async () => {
+    const ctx = makeContext({});
+    const file = await exportFrames(ctx, slidingSquare(1, 20, 12), exportParams.parse({ format: 'png', filename: 'still' }));
+    expect([file.name, file.mime, file.frames, file.width, file.height]).toEqual(['still.png', 'image/png', 1, 20, 12]);
+    const probe = await probeVideo(file.path);
+    expect([probe.codec, probe.width, probe.height]).toEqual(['png', 20, 12]);
+    const back = await readWorkflowFromMedia(file.path);
+    expect(canonicalJson(back.workflow)).toBe(canonicalJson(SAMPLE_WORKFLOW));
+  });
+
   for (const format of [...VIDEO_FORMATS, 'png'] as const) {
     it(`${format}: same workflow bytes after canonicalJson, same seed, from a path and from bytes`, async () => {
       const ctx = makeContext({ seed: 4_000_000_007 });
