@@ -192,7 +192,7 @@ async function encodePngZip(ctx: ExecContext, set: FrameSet, frames: Uint8Array[
     ctx.progress(i + 1, frames.length, 'encoding png frames');
   }
   const index = { width: set.width, height: set.height, fps, frames: entries.map((e) => e.name) };
-  entries.push({ name: 'frames.json', data: Buffer.from(`${canonicalJson(index)}\n`, 'utf8') });
+  entries.push({ name: 'frames.json', data: Buffer.from(`${canonicalJson(index)}\n`, 'utf8'), compress: true });
   const comment = text.envelope.length <= 0xffff ? text.envelope : '';
   await writeFile(temp, writeZip(entries, comment));
   return { width: set.width, height: set.height };

@@ -61,7 +61,7 @@ const EnvelopeSchema = z.object({
 function parseEnvelope(text: string): MediaWorkflow | null {
   try {
     const json = text.startsWith(COMPRESSED_PREFIX)
-      ? gunzipSync(Buffer.from(text.slice(COMPRESSED_PREFIX.length), 'base64'), { maxOutputLength: MAX_MEDIA_BYTES }).toString('utf8')
+      ? gunzipSync(Buffer.from(text.slice(COMPRESSED_PREFIX.length), 'base64'), { maxOutputLength: MAX_TEXT_BYTES }).toString('utf8')
       : text;
     const parsed = EnvelopeSchema.safeParse(JSON.parse(json));
     if (parsed.success && parsed.data.workflow !== undefined) return { workflow: parsed.data.workflow, seed: parsed.data.seed };
@@ -137,6 +137,9 @@ async function readFromContainer(file: string, label: string): Promise<MediaWork
 
 // ---------------------------------------------------------------- png
 
+/** Largest compressed text chunk inflated: a workflow is kilobytes, a bomb is gigabytes. */
+const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
 const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function isPng(bytes: Uint8Array): boolean {
@@ -183,13 +186,13 @@ export function readPngText(png: Uint8Array): Record<string, string> {
     const keyword = data.toString('latin1', 0, nul);
     try {
       if (type === 'tEXt') out[keyword] = data.toString('latin1', nul + 1);
-      else if (type === 'zTXt') out[keyword] = inflateSync(data.subarray(nul + 2)).toString('latin1');
+      else if (type === 'zTXt') out[keyword] = inflateSync(data.subarray(nul + 2), { maxOutputLength: MAX_TEXT_BYTES }).toString('latin1');
       else if (type === 'iTXt') {
         const compressed = data[nul + 1] === 1;
         const langEnd = data.indexOf(0, nul + 3);
         const transEnd = data.indexOf(0, langEnd + 1);
         const body = data.subarray(transEnd + 1);
-        out[keyword] = (compressed ? inflateSync(body) : body).toString('utf8');
+        out[keyword] = (compressed ? inflateSync(body, { maxOutputLength: MAX_TEXT_BYTES }) : body).toString('utf8');
       }
     } catch {
       // A damaged text chunk must not hide the others.
@@ -319,11 +322,11 @@ function isZip(bytes: Uint8Array): boolean {
 function readFromZip(bytes: Uint8Array, label: string): MediaWorkflow {
   let entries;
   try {
-    entries = readZip(bytes);
+    entries = readZip(bytes, { accept: (name) => name.toLowerCase().endsWith('.png'), maxEntryBytes: 64 * 1024 * 1024 });
   } catch (error) {
     throw new NoWorkflowError(`${label}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const png = entries.filter((e) => e.name.toLowerCase().endsWith('.png')).sort((a, b) => a.name.localeCompare(b.name))[0];
+  const png = entries.sort((a, b) => a.name.localeCompare(b.name))[0];
   if (!png) throw new NoWorkflowError(`${label}: the zip holds no PNG frames`);
   return readFromPng(png.data, `${label} (${png.name})`);
 }

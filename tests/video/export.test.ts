@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { arrangeFrames, exportFrames, exportNode, exportParams, padToEven } from '../../nodes/export';
 import { canonicalJson } from '../../nodes/core/workflow';
 import { ffmpegPath, ffprobePath, probeVideo } from '../../nodes/lib/ffmpeg';
-import { readGifComments, readPngText, readWorkflowFromMedia } from '../../nodes/lib/media-metadata';
-import { readZip } from '../../nodes/lib/zip';
+import { addPngText, readGifComments, readPngText, readWorkflowFromMedia } from '../../nodes/lib/media-metadata';
+import { readZip, writeZip } from '../../nodes/lib/zip';
 import { makeContext, SAMPLE_WORKFLOW, sampleWorkflow, slidingSquare, tempDir } from './helpers';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
@@ -208,5 +208,24 @@ describe('export: loop, ping-pong, names, cancellation', () => {
   it('is volatile, so a re-run writes into the new job folder', () => {
     expect(exportNode.volatile).toBe(true);
     expect(existsSync(tempDir())).toBe(true);
+  });
+});
+
+describe('reading untrusted files', () => {
+  it('a re-packed (deflated) zip of frames still opens; a zip bomb is refused, not inflated', async () => {
+    const ctx = makeContext({});
+    const file = await exportFrames(ctx, slidingSquare(3, 16, 16), exportParams.parse({ format: 'png', filename: 'f' }));
+    const repacked = writeZip(readZip(readFileSync(file.path)).map((e) => ({ ...e, compress: true })));
+    const back = await readWorkflowFromMedia(new Uint8Array(repacked));
+    expect(canonicalJson(back.workflow)).toBe(canonicalJson(SAMPLE_WORKFLOW));
+    const bomb = writeZip([{ name: 'frame_00001.png', data: new Uint8Array(100 * 1024 * 1024), compress: true }]);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await expect(readWorkflowFromMedia(new Uint8Array(bomb))).rejects.toThrow(/cannot be inflated/);
+  });
+
+  it('a PNG whose text is not our workflow, and a damaged GIF, give clear errors', async () => {
+    const png = addPngText(Buffer.from(readFileSync(path.resolve(import.meta.dirname, '../../workflows/assets/red-circle.png'))), { Software: 'x' });
+    await expect(readWorkflowFromMedia(new Uint8Array(png))).rejects.toThrow(/no workflow/);
+    await expect(readWorkflowFromMedia(new TextEncoder().encode('GIF89a\x01\x00\x01\x00\x00\x00\x00;'))).rejects.toThrow(/no workflow/);
   });
 });
