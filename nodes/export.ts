@@ -21,7 +21,7 @@ import { canonicalJson } from './core/workflow';
 import { assertFrameSet, encodePng } from './lib/frames';
 import { rawInputArgs, runFfmpeg } from './lib/ffmpeg';
 import { addGifComment, addPngText, setGifFrameDelays, embeddedText, ffmpegMetadataArgs, type EmbeddedText } from './lib/media-metadata';
-import { writeZip } from './lib/zip';
+import { writeZip, type ZipEntry } from './lib/zip';
 
 export const EXPORT_FORMATS = ['mp4', 'webm', 'gif', 'png'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -177,7 +177,7 @@ async function encodeGif(ctx: ExecContext, set: FrameSet, frames: Uint8Array[], 
 
 async function encodePngZip(ctx: ExecContext, set: FrameSet, frames: Uint8Array[], fps: number, text: EmbeddedText, temp: string) {
   const digits = Math.max(5, String(frames.length).length);
-  const entries: { name: string; data: Uint8Array }[] = [];
+  const entries: ZipEntry[] = [];
   if (frames.length === 1) {
     // A still (e.g. from load-image) is one PNG, not an archive of one.
     const png = await encodePng(frames[0]!, set.width, set.height);
