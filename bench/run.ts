@@ -5,11 +5,17 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { browserBench } from '../tests/e2e/bench';
 import { benchEngine } from './engine';
+import { benchInterpolation } from './interpolation';
 import type { BenchRow } from './types';
+import { benchUpscale } from './upscale';
 
 const areas: Record<string, () => Promise<BenchRow[]>> = {
   engine: benchEngine,
+  upscale: () => benchUpscale(),
+  interpolation: () => benchInterpolation(),
+  editor: async () => (await browserBench()).map((r) => ({ area: 'editor', ...r })),
 };
 
 const only = process.argv.slice(2);
