@@ -171,6 +171,26 @@ describe('ncnn -> ONNX', () => {
     expect(converted.scale).toBeUndefined();
   });
 
+  it.each([
+    ['bicubic 0.75 after a 4x nearest (the x3 model)', 'Interp up 1 1 data u 0=1 1=4.000000e+00 2=4.000000e+00', 'Interp r 1 1 u out 0=3 1=7.500000e-01 2=7.500000e-01', [5, 7]],
+    ['bicubic 0.5 after a 2x pixel shuffle (the x2 model)', 'PixelShuffle up 1 1 data u 0=2', 'Interp r 1 1 u out 0=3 1=5.000000e-01 2=5.000000e-01', [6, 4]],
+    ['bilinear 1.5 after a 2x nearest', 'Interp up 1 1 data u 0=1 1=2.000000e+00 2=2.000000e+00', 'Interp r 1 1 u out 0=2 1=1.500000e+00 2=1.500000e+00', [3, 5]],
+    ['bicubic 2x on the input', 'Noop', 'Interp r 1 1 data out 0=3 1=2.000000e+00 2=2.000000e+00', [4, 6]],
+  ] as const)('polyphase Conv resize equals ORT Resize: %s', async (_name, first, second, [h, w]) => {
+    const shuffle = first.startsWith('PixelShuffle');
+    const text = param(`Input in 0 1 data 2=${shuffle ? 12 : 3}`, ...(first === 'Noop' ? [] : [first]), second);
+    const channels = shuffle ? 12 : 3;
+    const data = Array.from({ length: 2 * channels * h * w }, (_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
+    const feed = { data: { dims: [2, channels, h, w], data } };
+    const conv = await run(text, new Uint8Array(), feed);
+    const resize = await run(text, new Uint8Array(), feed, { resizeAsConv: false });
+    expect(conv.converted.onnxOps.Resize ?? 0).toBe(first.startsWith('Interp up') ? 1 : 0);
+    expect(resize.converted.onnxOps.Conv ?? 0).toBe(0);
+    expect(conv.outputs.out!.dims).toEqual(resize.outputs.out!.dims);
+    const diff = conv.outputs.out!.data.reduce((m, v, i) => Math.max(m, Math.abs(v - resize.outputs.out!.data[i]!)), 0);
+    expect(diff).toBeLessThan(1e-5);
+  });
+
   it('Interp with a fixed output size', async () => {
     const text = param('Input in 0 1 data', 'Interp fix 1 1 data out 0=1 3=2 4=3');
     const { outputs } = await run(text, new Uint8Array(), { data: { dims: [1, 1, 1, 1], data: [7] } });

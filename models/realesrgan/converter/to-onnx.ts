@@ -30,6 +30,17 @@ export interface ConvertOptions {
   halfWeights?: 'keep' | 'float32';
   /** Clamp every graph output to [min, max] inside the graph. */
   clipOutputs?: { min: number; max: number };
+  /**
+   * Verification aid: round every blob (and the input) to float16 and back, as ncnn does
+   * when it stores blobs in fp16 on a GPU, to tell its rounding apart from real errors.
+   */
+  emulateHalfBlobs?: boolean;
+  /**
+   * Bilinear/bicubic Interp by a small rational factor p/q, on a blob whose size is known
+   * to be a multiple of q, becomes edge Pad + strided depthwise Conv (+ DepthToSpace):
+   * the same arithmetic, several times faster than ORT's CPU Resize. Default true.
+   */
+  resizeAsConv?: boolean;
   /** Channels of an input blob when neither its Input layer nor a convolution reading it says. */
   inputChannels?: Record<string, number>;
   graphName?: string;
@@ -44,6 +55,8 @@ export interface ConvertResult {
   /** Spatial factor from the first input to the first output, when it is a constant. */
   scale: number | undefined;
   layerCounts: Record<string, number>;
+  /** ONNX nodes emitted, by op type. */
+  onnxOps: Record<string, number>;
   weightBytesRead: number;
 }
 
@@ -116,6 +129,7 @@ interface LayerContext {
   /** ONNX names its outputs must be written to. */
   outputs: string[];
   infos: BlobInfo[];
+  options: ConvertOptions;
 }
 
 interface LayerRule {
@@ -262,6 +276,82 @@ function resizeSizes(c: LayerContext, input: string, hs: number, ws: number, fix
   return sizes;
 }
 
+/** ncnn's interpolate_cubic (A = -0.75) for fractional offset t: weights of taps -1, 0, 1, 2. */
+function cubicWeights(t: number): number[] {
+  const A = -0.75;
+  const w0 = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+  const w1 = ((A + 2) * t - (A + 3)) * t * t + 1;
+  const w2 = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+  return [w0, w1, w2, 1 - w0 - w1 - w2];
+}
+
+/** p/q with small terms equal to `x`, or undefined. */
+function smallRatio(x: number): { p: number; q: number } | undefined {
+  for (let q = 1; q <= 8; q++) {
+    const p = Math.round(x * q);
+    if (p >= 1 && p <= 8 && Math.abs(p / q - x) < 1e-6) return { p, q };
+  }
+  return undefined;
+}
+
+/**
+ * Resizing by p/q when the input length is a multiple of q: output phase j of every
+ * block of p outputs reads the same taps (relative to its block of q inputs) with the
+ * same weights, so the whole resize is a convolution with stride q producing p*p phase
+ * channels per image channel, interleaved by DepthToSpace. Edge padding reproduces
+ * ncnn's clamping of taps at the borders. Returns false when it does not apply.
+ */
+function polyphaseResize(c: LayerContext, type: 2 | 3, hs: number, ws: number, fixed: unknown, alignCorner: boolean): boolean {
+  const { layer, g } = c;
+  const info = c.infos[0]!;
+  const ratio = smallRatio(hs);
+  const channels = info.channels;
+  if (c.options.resizeAsConv === false || fixed || alignCorner || hs !== ws || !ratio || channels === undefined) return false;
+  if (info.scale === undefined || !Number.isInteger(info.scale / ratio.q)) return false;
+  const { p, q } = ratio;
+
+  const phases = Array.from({ length: p }, (_, j) => {
+    const fx = ((j + 0.5) * q) / p - 0.5;
+    const sx = Math.floor(fx);
+    const t = fx - sx;
+    return type === 3 ? { first: sx - 1, weights: cubicWeights(t) } : { first: sx, weights: [1 - t, t] };
+  });
+  const lo = Math.min(0, ...phases.map((ph) => ph.first));
+  const hi = Math.max(0, ...phases.map((ph) => ph.first + ph.weights.length - 1));
+  const k = hi - lo + 1;
+  const padBegin = -lo;
+  const padEnd = Math.max(0, hi - q + 1);
+  const taps = phases.map((ph) => {
+    const row = new Array<number>(k).fill(0);
+    ph.weights.forEach((w, i) => (row[ph.first + i - lo] = w));
+    return row;
+  });
+
+  const kernel = new Float32Array(channels * p * p * k * k);
+  for (let ch = 0; ch < channels; ch++) {
+    for (let jy = 0; jy < p; jy++) {
+      for (let jx = 0; jx < p; jx++) {
+        const o = ((ch * p + jy) * p + jx) * k * k;
+        for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) kernel[o + y * k + x] = taps[jy]![y]! * taps[jx]![x]!;
+      }
+    }
+  }
+
+  const [input] = c.inputs;
+  const [output] = c.outputs;
+  const padded = g.fresh(`${layer.name}_edge`);
+  const pads = g.constantInt64(`${layer.name}_pads`, [8], [0, 0, padBegin, padBegin, 0, 0, padEnd, padEnd]);
+  g.node('Pad', `${layer.name}_edge`, [input!, pads], [padded], { mode: { kind: 'string', value: 'edge' } });
+  const convOut = p === 1 ? output! : g.fresh(`${layer.name}_phases`);
+  g.node('Conv', `${layer.name}_polyphase`, [padded, g.constant(`${layer.name}_taps`, [channels * p * p, 1, k, k], kernel)], [convOut], {
+    kernel_shape: { kind: 'ints', value: [k, k] },
+    strides: { kind: 'ints', value: [q, q] },
+    group: { kind: 'int', value: channels },
+  });
+  if (p > 1) g.node('DepthToSpace', `${layer.name}_interleave`, [convOut], [output!], { blocksize: { kind: 'int', value: p }, mode: { kind: 'string', value: 'CRD' } });
+  return true;
+}
+
 function emitInterp(c: LayerContext): BlobInfo[] {
   const { layer, p, g } = c;
   const [input] = only(layer, c.inputs, 1, 'inputs');
@@ -288,6 +378,8 @@ function emitInterp(c: LayerContext): BlobInfo[] {
     resizeInputs = fixed
       ? [input!, '', '', resizeSizes(c, input!, hs, ws, fixed)]
       : [input!, '', g.constant(`${layer.name}_scales`, [4], [1, 1, hs, ws])];
+  } else if ((type === 2 || type === 3) && polyphaseResize(c, type, hs, ws, fixed, alignCorner)) {
+    return [{ channels: inInfo.channels, scale: inInfo.scale! * hs }];
   } else if (type === 2 || type === 3) {
     // ncnn bilinear/bicubic map coordinates with in/out sizes (not 1/scale), so feed sizes.
     attributes.mode = { kind: 'string', value: type === 2 ? 'linear' : 'cubic' };
@@ -468,6 +560,13 @@ const RULES: Record<string, LayerRule> = {
   },
 };
 
+function roundThroughHalf(g: GraphBuilder, input: string, output: string): string {
+  const half = g.fresh(`${input}_fp16`);
+  g.node('Cast', `${input}_to_fp16`, [input], [half], { to: { kind: 'int', value: DataType.FLOAT16 } });
+  g.node('Cast', `${input}_from_fp16`, [half], [output], { to: { kind: 'int', value: DataType.FLOAT } });
+  return output;
+}
+
 export const SUPPORTED_LAYERS = ['Input', 'Split', ...Object.keys(RULES)].sort();
 
 function dimsFor(info: BlobInfo, base: 'H' | 'W'): Dim {
@@ -536,7 +635,7 @@ export function convertNcnnToOnnx(paramText: string, binBytes: Uint8Array, optio
     if (layer.type === 'Input') {
       const [blob] = only(layer, layer.outputs, 1, 'outputs');
       const name = g.reserve(options.inputNames?.[blob!] ?? blob!);
-      aliases.set(blob!, name);
+      aliases.set(blob!, options.emulateHalfBlobs ? roundThroughHalf(g, name, g.fresh(`${name}_half`)) : name);
       const declared = layer.params.int(2, 0);
       const channels = options.inputChannels?.[blob!] ?? (declared > 0 ? declared : inferInputChannels(layers, blob!));
       const first = graphInputs.length === 0;
@@ -555,7 +654,9 @@ export function convertNcnnToOnnx(paramText: string, binBytes: Uint8Array, optio
 
     const outputs = layer.outputs.map((o) => g.reserve(nameOf(o)));
     const infos = layer.inputs.map((i) => info.get(i) ?? UNKNOWN);
-    const results = RULES[layer.type]!.emit({ layer, p: layer.params, g, bin, inputs: layer.inputs.map(nameOf), outputs, infos });
+    const written = options.emulateHalfBlobs ? outputs.map((o) => g.fresh(`${o}_full`)) : outputs;
+    const results = RULES[layer.type]!.emit({ layer, p: layer.params, g, bin, inputs: layer.inputs.map(nameOf), outputs: written, infos, options });
+    if (options.emulateHalfBlobs) written.forEach((w, i) => roundThroughHalf(g, w, outputs[i]!));
     layer.outputs.forEach((o, i) => info.set(o, results[i] ?? UNKNOWN));
   }
   if (bin.remaining !== 0) {
@@ -586,6 +687,7 @@ export function convertNcnnToOnnx(paramText: string, binBytes: Uint8Array, optio
     outputs: graphOutputs,
     scale: info.get(outputBlobs[0]!)?.scale,
     layerCounts,
+    onnxOps: g.nodes.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n.opType]: (acc[n.opType] ?? 0) + 1 }), {}),
     weightBytesRead: bin.position,
   };
 }
