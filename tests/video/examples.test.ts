@@ -12,12 +12,13 @@ import { registry } from '../../nodes/registry';
 import type { FrameSet, OutputFile } from '../../nodes/core/values';
 import { canonicalJson, parseWorkflow, type Workflow } from '../../nodes/core/workflow';
 import { decodeVideo, probeVideo } from '../../nodes/lib/ffmpeg';
+import { resizeFrame } from '../../nodes/lib/frames';
 import { readWorkflowFromMedia } from '../../nodes/lib/media-metadata';
 import { readZip } from '../../nodes/lib/zip';
 import { VOCABULARY, MAX_TOKENS } from '../../models/tiny-world/world/vocabulary';
 import { NodeOutputCache } from '../../server/engine/cache';
 import { executeWorkflow, type ExecuteResult } from '../../server/engine/executor';
-import { WORKFLOWS_DIR } from '../../server/paths';
+import { MODELS_DIR, WORKFLOWS_DIR } from '../../server/paths';
 import { ModelRuntime } from '../../server/runtime/models';
 import { psnr, tempDir } from './helpers';
 import { writeSyntheticVideoPack } from './tiny-onnx';
@@ -34,18 +35,20 @@ function loadExample(name: string, packParam = PACK): Workflow {
   const workflow = parsed.workflow;
   for (const node of workflow.nodes) {
     const def = registry[node.type as keyof typeof registry];
-    if (def && 'pack' in def.params.shape) node.params.pack = packParam;
+    // Only the tiny-world nodes move to the synthetic pack; upscale keeps realesrgan.
+    const defaults = def?.params.safeParse({});
+    if (defaults?.success && (defaults.data as { pack?: string }).pack === 'tiny-world') node.params.pack = packParam;
     // Fewer sampling steps: the synthetic decoder is linear, more steps prove nothing more.
     if (node.type === 'keyframes') node.params.steps = 4;
   }
   return workflow;
 }
 
-async function run(workflow: Workflow): Promise<ExecuteResult & { outputDir: string }> {
+async function run(workflow: Workflow, withModels: ModelRuntime = models): Promise<ExecuteResult & { outputDir: string }> {
   const outputDir = tempDir('studio-examples-out-');
   const result = await executeWorkflow(workflow, {
     registry,
-    models: models as never,
+    models: withModels as never,
     cache: new NodeOutputCache(1 << 28),
     signal: new AbortController().signal,
     outputDir,
@@ -123,6 +126,23 @@ describe('video example workflows run end to end', () => {
     expect(framesOf(result, 'keyframes').frames.length).toBe(8);
     await checkFile(result.files[0]!.file, workflow, { frames: 29, width: 64, height: 64, fps: 8 });
   });
+
+  it('upscale-a-video: the clip at twice the size, same frames and fps, with the real Real-ESRGAN pack', async () => {
+    const repoModels = new ModelRuntime(MODELS_DIR, 'cpu', 2);
+    try {
+      const workflow = loadExample('upscale-a-video');
+      const result = await run(workflow, repoModels);
+      const input = framesOf(result, 'video');
+      const up = framesOf(result, 'upscale');
+      expect([up.width, up.height, up.frames.length]).toEqual([128, 128, 29]);
+      await checkFile(result.files[0]!.file, workflow, { frames: 29, width: 128, height: 128, fps: 8 });
+      // The upscaled frame, shrunk back, is the input frame.
+      const down = await resizeFrame(up.frames[10]!, 128, 128, 64, 64, 'fill');
+      expect(psnr(down, input.frames[10]!)).toBeGreaterThan(28);
+    } finally {
+      await repoModels.release();
+    }
+  }, 300_000);
 
   it('every video example validates against the registry as shipped', () => {
     for (const name of ['image-to-video', 'image-variations', 'extend-video', 'video-variation', 'upscale-a-video']) {
