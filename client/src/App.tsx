@@ -152,8 +152,9 @@ function Studio() {
         },
         onPreview: (data) => previews.push(data),
         onOpen: (reconnect) => {
+          const requestedAt = performance.now();
           api.jobs().then(
-            (list) => runStore.replaceAll(list),
+            (list) => runStore.mergeList(list, requestedAt),
             () => undefined,
           );
           if (reconnect) toast('info', 'Reconnected to the server.');
@@ -561,7 +562,7 @@ function Studio() {
     previews.metrics.firstPaintAt = null;
     try {
       const job = await api.submit({ workflow: workflowRef.current, device: 'cpu' });
-      runStore.apply({ type: 'job.queued', job });
+      runStore.add(job);
       runStore.setActive(job.id);
       previews.follow(job.id);
       setResultReady(false);

@@ -8,23 +8,22 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { JobSummary } from '../../nodes/core/protocol';
 import { api, errorText, frameUrl, stepFrameUrl, type FramesInfo } from './api';
 import type { StudioNode } from './graph';
+import { framesReady } from './runStore';
 import { LivePreview, formatMs } from './StudioNodeView';
 
-const hasFrames = (job: JobSummary, id: string) => {
-  const s = job.nodes[id];
-  return (s?.state === 'done' || s?.state === 'cached') && s.output?.frames !== undefined && s.output.frames > 0;
-};
 
+/** The server numbers sampling steps from 1 and reports the last one. */
 function stepList(info: FramesInfo | null): number[] {
   if (!info?.steps) return [];
   if (Array.isArray(info.steps)) return info.steps;
-  return Array.from({ length: info.steps }, (_, i) => i);
+  return Array.from({ length: info.steps }, (_, i) => i + 1);
 }
+
 
 function useFramesInfo(job: JobSummary | undefined, nodeId: string | null) {
   const [info, setInfo] = useState<FramesInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const ready = job && nodeId ? hasFrames(job, nodeId) || job.nodes[nodeId]?.state === 'done' : false;
+  const ready = nodeId ? framesReady(job, nodeId) : false;
   useEffect(() => {
     setInfo(null);
     setError(null);
@@ -54,14 +53,16 @@ export function Inspector({ job, node, nodes, fallbackFps }: { job: JobSummary |
         {run ? <span className={`badge badge-${run.state}`}>{run.state === 'done' ? `done ${formatMs(run.ms)}` : run.state}</span> : null}
       </div>
       {!job ? <div className="empty-panel">Run the workflow to see this node’s frames.</div> : null}
-      {job && run?.state === 'running' ? (
+      {job && (run?.state === 'running' || ((run?.state === 'done' || run?.state === 'cached') && job.status !== 'finished')) ? (
         <div>
           <LivePreview nodeId={node.id} large />
-          <div className="muted small">Live preview while the node runs.</div>
+          <div className="muted small">
+            {run.state === 'running' ? 'Live preview while the node runs.' : 'Latest preview; every frame can be inspected when the job finishes.'}
+          </div>
         </div>
       ) : null}
       {job && run?.state === 'failed' ? <div className="node-error">{run.error}</div> : null}
-      {job && run && (run.state === 'done' || run.state === 'cached') ? (
+      {job && run && framesReady(job, node.id) ? (
         <FrameViewer key={`${job.id}/${node.id}`} job={job} node={node} nodes={nodes} fallbackFps={fallbackFps} />
       ) : null}
       {job && run && (run.state === 'waiting' || run.state === 'skipped' || run.state === 'cancelled') ? <div className="empty-panel">{run.state}</div> : null}
@@ -99,7 +100,7 @@ function FrameViewer({ job, node, nodes, fallbackFps }: { job: JobSummary; node:
     return () => clearInterval(t);
   }, [playing, count, fps]);
 
-  const candidates = useMemo(() => nodes.filter((n) => n.id !== node.id && hasFrames(job, n.id)), [nodes, node.id, job]);
+  const candidates = useMemo(() => nodes.filter((n) => n.id !== node.id && framesReady(job, n.id)), [nodes, node.id, job]);
 
   if (error) return <div className="node-error">{error}</div>;
   if (!info) return <div className="muted small">Loading frames…</div>;
@@ -179,7 +180,7 @@ function FrameViewer({ job, node, nodes, fallbackFps }: { job: JobSummary; node:
             data-testid="step-slider"
             aria-label="Sampling step"
           />
-          <span className="frame-info">{stepPos === null ? 'final' : `step ${steps[stepPos]! + 1}/${steps.length}`}</span>
+          <span className="frame-info">{stepPos === null ? 'final' : `step ${steps[stepPos]!}/${steps[steps.length - 1]!}`}</span>
         </div>
       ) : null}
 

@@ -10,7 +10,8 @@ import { useStudio } from './context';
 import { kindColour, type StudioNode } from './graph';
 import { ParamField } from './ParamField';
 import { usePreviewHeader, previews } from './previews';
-import { useNodeRunState } from './runStore';
+import { frameUrl } from './api';
+import { framesReady, runStore, useActiveJobStatus, useNodeRunState } from './runStore';
 import { fieldsOf } from './schema';
 
 const CATEGORY_COLOURS: Record<string, string> = {
@@ -34,6 +35,8 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
   const studio = useStudio();
   const desc = studio.descs.get(data.nodeType);
   const run = useNodeRunState(id);
+  // Re-render when the job finishes: that is when the node's frames become fetchable.
+  useActiveJobStatus();
   const problems = studio.problems.get(id) ?? [];
   const fields = useMemo(() => (desc ? fieldsOf(desc) : []), [desc]);
   const fieldProblems = new Map<string, string>();
@@ -126,7 +129,7 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
             ))}
           </ul>
         ) : null}
-        {hasFramesOut ? <LivePreview nodeId={id} /> : null}
+        {hasFramesOut ? <LivePreview nodeId={id} still={stillFor(id, run)} /> : null}
         {state === 'failed' && run?.error ? <div className="node-error">{run.error}</div> : null}
       </div>
     </div>
@@ -180,7 +183,15 @@ function Progress({ run }: { run: NodeRunState }) {
   );
 }
 
-export function LivePreview({ nodeId, large }: { nodeId: string; large?: boolean }) {
+/** A finished node's middle frame, for nodes that streamed nothing this run (cached ones). */
+function stillFor(nodeId: string, run: NodeRunState | undefined): string | undefined {
+  const job = runStore.getActive();
+  const frames = run?.output?.frames;
+  if (!job || !frames || !framesReady(job, nodeId)) return undefined;
+  return frameUrl(job.id, nodeId, Math.floor(frames / 2));
+}
+
+export function LivePreview({ nodeId, large, still }: { nodeId: string; large?: boolean; still?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const header = usePreviewHeader(nodeId);
   useEffect(() => (ref.current ? previews.attach(nodeId, ref.current) : undefined), [nodeId]);
@@ -190,8 +201,9 @@ export function LivePreview({ nodeId, large }: { nodeId: string; large?: boolean
       : `frame ${header.frame + 1}/${header.count}`
     : '';
   return (
-    <div className={`live-preview ${header ? '' : 'empty'} ${large ? 'large' : ''}`} data-testid={`preview-${nodeId}`}>
-      <canvas ref={ref} />
+    <div className={`live-preview ${header || still ? '' : 'empty'} ${large ? 'large' : ''}`} data-testid={`preview-${nodeId}`}>
+      <canvas ref={ref} style={header ? undefined : { display: 'none' }} />
+      {!header && still ? <img src={still} alt="" className="still" /> : null}
       {header ? (
         <div className="preview-caption">
           {caption} · {header.width}×{header.height}

@@ -11,6 +11,7 @@ const STATUS_RANK: Record<string, number> = { running: 0, pending: 1 };
 
 export class RunStore {
   private jobs = new Map<string, JobSummary>();
+  private seenAt = new Map<string, number>();
   private list: JobSummary[] = [];
   private listeners = new Set<Listener>();
   private scheduled = false;
@@ -48,11 +49,23 @@ export class RunStore {
     this.changed();
   }
 
-  replaceAll(jobs: JobSummary[]) {
-    // A fetched list is authoritative: it drops jobs removed while we were offline.
-    const next = new Map<string, JobSummary>();
-    for (const j of jobs) next.set(j.id, j);
-    this.jobs = next;
+  /**
+   * Merges a fetched job list. The socket's events may be newer than the list (they can
+   * overtake the HTTP answer), so a job already here is kept; jobs the server no longer
+   * has are dropped, unless they appeared since the request was sent.
+   */
+  mergeList(jobs: JobSummary[], requestedAt: number) {
+    const listed = new Set(jobs.map((j) => j.id));
+    for (const id of [...this.jobs.keys()]) if (!listed.has(id) && (this.seenAt.get(id) ?? 0) < requestedAt) this.jobs.delete(id);
+    for (const j of jobs) this.add(j);
+    this.changed();
+  }
+
+  /** A job from an HTTP answer: the socket may already have told us more about it. */
+  add(job: JobSummary) {
+    if (this.jobs.has(job.id)) return;
+    this.jobs.set(job.id, job);
+    this.seenAt.set(job.id, performance.now());
     this.changed();
   }
 
@@ -76,6 +89,7 @@ export class RunStore {
       case 'job.state': {
         const before = this.jobs.get(ev.job.id);
         this.jobs.set(ev.job.id, ev.job);
+        if (!before) this.seenAt.set(ev.job.id, performance.now());
         this.changed();
         if (before && before.status !== 'finished' && ev.job.status === 'finished') this.onFinished?.(ev.job);
         break;
@@ -113,6 +127,7 @@ export class RunStore {
       }
       case 'job.removed':
         this.jobs.delete(ev.jobId);
+        this.seenAt.delete(ev.jobId);
         this.changed();
         break;
       default:
@@ -131,4 +146,14 @@ export function useActiveJob() {
 }
 export function useNodeRunState(nodeId: string) {
   return useSyncExternalStore(runStore.subscribe, () => runStore.nodeState(nodeId));
+}
+
+/** The server keeps a node's frames for the inspector once the whole job has finished. */
+export function framesReady(job: JobSummary | undefined, id: string): boolean {
+  const s = job?.nodes[id];
+  return job?.status === 'finished' && (s?.state === 'done' || s?.state === 'cached') && (s.output?.frames ?? 0) > 0;
+}
+
+export function useActiveJobStatus() {
+  return useSyncExternalStore(runStore.subscribe, () => runStore.getActive()?.status);
 }
