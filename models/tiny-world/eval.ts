@@ -205,6 +205,10 @@ async function main(): Promise<void> {
   let judgedFrames: { width: number; height: number; count: number; fps: number } | null = null;
   let mp4Check: Record<string, unknown> | null = null;
   const judgeMs: number[] = [];
+  const nodeTimes = new Map<string, number[]>();
+  const addNodeTimes = (times: Record<string, number>) => {
+    for (const [node, ms] of Object.entries(times)) nodeTimes.set(node, [...(nodeTimes.get(node) ?? []), ms]);
+  };
 
   for (const prompt of prompts) {
     const label = `${String(prompt.index + 1).padStart(String(count).length)}/${count}`;
@@ -222,6 +226,7 @@ async function main(): Promise<void> {
       const judgement = judge(made.video, prompt.named);
       judgeMs.push(performance.now() - judgeStarted);
       ours = recordJudgement(judgement, made.ms);
+      if (prompt.index > 0) addNodeTimes(made.nodeMs);
       oursVideo = made.video;
       if (checkMp4 && made.exportedFile !== null) {
         const decoded = await decodeVideoFile(made.exportedFile, made.video.width, made.video.height);
@@ -240,6 +245,7 @@ async function main(): Promise<void> {
       if (ablation) {
         const plain = await generateVideo(prepared, workflowForPrompt(prepared, registry, prompt, false), context);
         noText = recordJudgement(judge(plain.video, prompt.named), plain.ms);
+        addNodeTimes(plain.nodeMs);
         noTextVideo = plain.video;
       }
     }
@@ -288,6 +294,8 @@ async function main(): Promise<void> {
     oursMaxMs: oursMs.length ? Math.round(Math.max(...oursMs)) : null,
     ablationMedianMs: Math.round(median(ablationMs)),
     judgeMeanMs: Math.round(mean(judgeMs)),
+    // Means over the runs in which each node ran (prompt and prior run once per prompt, then come from the cache).
+    nodeMeanMs: Object.fromEntries([...nodeTimes].map(([node, times]) => [node, Math.round(mean(times))])),
     totalSeconds: Math.round((performance.now() - started) / 1000),
   };
   const failures = {
@@ -361,7 +369,8 @@ async function main(): Promise<void> {
     '',
     summaries.ours
       ? `Time per video through the engine (default workflow, warm sessions after the first): median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)}, ` +
-        `max ${seconds(timing.oursMaxMs ?? NaN)}; without decoder text median ${seconds(timing.ablationMedianMs)}; judging ${timing.judgeMeanMs} ms per video; whole eval ${timing.totalSeconds} s.`
+        `max ${seconds(timing.oursMaxMs ?? NaN)}; without decoder text median ${seconds(timing.ablationMedianMs)}; judging ${timing.judgeMeanMs} ms per video; whole eval ${timing.totalSeconds} s. ` +
+        `Mean per node (first video, which loads the sessions, left out): ${Object.entries(timing.nodeMeanMs).map(([node, ms]) => `${node} ${ms} ms`).join(', ')}.`
       : `Whole run ${timing.totalSeconds} s.`,
     mp4Check ? `mp4 check (first prompt, exported and decoded again): ${JSON.stringify(mp4Check)}.` : '',
     '',
@@ -401,6 +410,7 @@ async function main(): Promise<void> {
   );
   if (summaries.ours) {
     console.log(`time per video: median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)} (no decoder text: median ${seconds(timing.ablationMedianMs)}); whole eval ${timing.totalSeconds} s`);
+    console.log(`mean per node: ${Object.entries(timing.nodeMeanMs).map(([node, ms]) => `${node} ${ms} ms`).join(', ')}`);
   }
   console.log(`pack: ${pack ? `decoder.onnx sha256 ${pack.decoderSha256}` : 'none (renderer only)'}; judged: ${framesNote}`);
   for (const key of [...ATTRIBUTES, 'overall'] as const) {

@@ -96,6 +96,8 @@ export interface ProductVideo {
   video: Video;
   fps: number;
   ms: number;
+  /** Milliseconds per node that ran (cached nodes are absent). */
+  nodeMs: Record<string, number>;
   /** Path of the exported file, when the export node ran. */
   exportedFile: string | null;
 }
@@ -122,6 +124,7 @@ export async function generateVideo(prepared: EvalWorkflow, workflow: Workflow, 
     video: { width: set.width, height: set.height, frames: set.frames },
     fps: set.fps,
     ms,
+    nodeMs: Object.fromEntries([...result.nodeMs].map(([node, time]) => [node, Math.round(time)])),
     exportedFile: file === undefined ? null : path.resolve(context.outputDir, file.file.path),
   };
 }
