@@ -16,28 +16,30 @@ export interface BenchRow {
   unit: string;
 }
 
-/** Installed before the page's own scripts: long tasks and the gaps between frames. */
-function installProbes() {
-  const w = window as unknown as { __bench: { longTasks: { start: number; duration: number }[]; frames: number[] } };
-  w.__bench = { longTasks: [], frames: [] };
+/**
+ * Installed before the page's own scripts: long tasks and the times of all frames. A
+ * string, not a function: tsx would wrap named inner functions in a helper the page lacks.
+ */
+const PROBES = `
+  window.__bench = { longTasks: [], frames: [] };
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) w.__bench.longTasks.push({ start: e.startTime, duration: e.duration });
+    for (const e of list.getEntries()) window.__bench.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
-  const loop = (t: number) => {
-    w.__bench.frames.push(t);
-    if (w.__bench.frames.length > 100_000) w.__bench.frames.splice(0, 50_000);
+  requestAnimationFrame(function loop(t) {
+    window.__bench.frames.push(t);
+    if (window.__bench.frames.length > 100000) window.__bench.frames.splice(0, 50000);
     requestAnimationFrame(loop);
-  };
-  requestAnimationFrame(loop);
-}
+  });
+`;
 
-export async function browserBench(): Promise<BenchRow[]> {
+/** `url`: an already running server (e.g. while working on the UI); otherwise one is started. */
+export async function browserBench(opts: { url?: string } = {}): Promise<BenchRow[]> {
   buildClient();
-  const server = await startServer();
+  const server = opts.url ? { url: opts.url, stop: async () => undefined } : await startServer();
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 950 } });
-    await page.addInitScript(installProbes);
+    await page.addInitScript({ content: PROBES });
     await page.goto(server.url);
     await page.locator(nodeSel('keyframes')).waitFor({ timeout: 30_000 });
     await waitFor('the socket', async () => (await page.locator('[data-testid="conn"]').textContent())?.includes('live'), 15_000);
@@ -104,6 +106,6 @@ export async function browserBench(): Promise<BenchRow[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const rows = await browserBench();
+  const rows = await browserBench({ url: process.env.E2E_SERVER_URL });
   for (const r of rows) console.log(`${r.name.padEnd(72)} ${String(r.value).padStart(8)} ${r.unit}`);
 }

@@ -86,6 +86,15 @@ export const spec: Spec = {
       await waitFor('duplicate', async () => (await nodeIds(page)).length === n0 + 2, 5000);
       await page.keyboard.press('Delete');
       await waitFor('delete', async () => (await nodeIds(page)).length === n0 + 1, 5000);
+      await page.click(`${nodeSel('preview')} .node-header`);
+      await page.keyboard.press('Control+c');
+      await page.keyboard.press('Control+v');
+      await waitFor('paste', async () => (await nodeIds(page)).length === n0 + 2, 5000);
+      await page.keyboard.press('Delete');
+      await waitFor('delete the pasted node', async () => (await nodeIds(page)).length === n0 + 1, 5000);
+      await page.keyboard.press('Control+a');
+      await waitFor('select all', async () => (await page.locator('.react-flow__node.selected').count()) === n0 + 1, 5000);
+      await page.keyboard.press('Escape');
       // Double-click on empty canvas opens the node search.
       const canvas = (await page.locator('[data-testid="canvas"]').boundingBox())!;
       await page.mouse.dblclick(canvas.x + canvas.width * 0.3, canvas.y + canvas.height * 0.2);
