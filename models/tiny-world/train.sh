@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
+# ae-dec -> decoder-image -> decoder-video -> interp -> export. Every stage resumes from its
+# checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
+# after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
+#   bash models/tiny-world/train.sh            # everything
+#   bash models/tiny-world/train.sh ae clip    # only these stages
+# Stage lengths are time boxes in minutes of training, overridable per stage, e.g.
+# TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=/usr/bin/python3
+T=models/tiny-world/train
+CK=${TW_CKPT:-$T/checkpoints}
+mkdir -p "$T/logs" "$CK"
+# Large allocations are otherwise returned to the kernel and page-faulted back in on every
+# op; in our VM that made elementwise ops 10-100x slower.
+export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456
+
+if [ ! -f data/tiny-world/READY ]; then
+  echo "writing the dataset (6000 clips)"
+  npx tsx models/tiny-world/world/write-dataset.ts --clips 6000 --seed 1 --out data/tiny-world
+fi
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec decoder-image decoder-video interp export)
+
+run() {  # run <stage> <done-file> <script args...>
+  local name=$1 done=$2; shift 2
+  if [ -n "$done" ] && [ -f "$CK/$done" ]; then echo "[$name] already done ($done)"; return; fi
+  echo "[$name] starting, log: $T/logs/$name.log"
+  (cd "$T" && $PY "$@") 2>&1 | tee -a "$T/logs/$name.log"
+}
+
+for s in "${stages[@]}"; do
+  case $s in
+    ae) run ae latents_05500.npy stage_ae.py ;;
+    clip) run clip emb.npz stage_clip.py ;;
+    ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
+    decoder-image) run decoder-image decoder-image_final.pt stage_decoder.py image ;;
+    decoder-video) run decoder-video decoder-video_final.pt stage_decoder.py video ;;
+    interp) run interp interp_final.pt stage_interp.py ;;
+    export) run export "" export.py && node "$T/verify_onnx.cjs" ;;
+    *) echo "unknown stage $s"; exit 1 ;;
+  esac
+done

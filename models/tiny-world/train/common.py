@@ -1,0 +1,214 @@
+"""Shared plumbing for every training stage: the dataset (CONTRACT.md format), time-boxed
+resumable training loops with checkpoints, logging, EMA, PNG sheets, the noise schedule."""
+import json, math, os, sys, time
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PACK = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(PACK))
+DATA = os.environ.get("TW_DATA", os.path.join(REPO, "data", "tiny-world"))
+CKPT = os.environ.get("TW_CKPT", os.path.join(HERE, "checkpoints"))
+LOGS = os.path.join(HERE, "logs")
+OUT = os.environ.get("TW_OUT", PACK)  # where ONNX files + manifest go
+KEYFRAMES = list(range(0, 29, 4))
+
+
+def setup_threads():
+    # The machine is shared: with busy-waiting OpenMP threads a second thread that loses its
+    # core stalls every op (we measured 5-10x slowdowns), so default to one thread per stage
+    # and run independent stages side by side.
+    n = int(os.environ.get("TW_THREADS", "1"))
+    torch.set_num_threads(n)
+    return n
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+class Data:
+    def __init__(self, root=DATA, in_ram=True):
+        if not os.path.exists(os.path.join(root, "READY")):
+            sys.exit(f"dataset not ready: {root}/READY missing")
+        self.root = root
+        self.meta = json.load(open(os.path.join(root, "meta.json")))
+        n, f, h, w, k = (self.meta[x] for x in ("clips", "frames", "height", "width", "captionsPerClip"))
+        self.n, self.f, self.k, self.L = n, f, k, self.meta["maxTokens"]
+        clips = np.memmap(os.path.join(root, "clips.u8"), np.uint8, "r", shape=(n, f, h, w, 3))
+        self.clips = np.array(clips) if in_ram else clips
+        self.tok_full = np.fromfile(os.path.join(root, "tokens_full.i32"), np.int32).reshape(n, k, self.L)
+        self.tok_static = np.fromfile(os.path.join(root, "tokens_static.i32"), np.int32).reshape(n, k, self.L)
+        self.vocab = self.meta["vocabulary"]
+
+    def frames(self, ci, fi):
+        """uint8 clips[ci, fi] -> float [-1, 1] NCHW"""
+        x = torch.from_numpy(self.clips[ci, fi]).float()
+        return x.permute(0, 3, 1, 2) / 127.5 - 1.0
+
+    def tokens(self, ci, full, rng):
+        v = rng.integers(0, self.k, len(ci))
+        t = (self.tok_full if full else self.tok_static)[ci, v]
+        return torch.from_numpy(t.astype(np.int64))
+
+
+def to_u8(x):
+    """[-1,1] CHW/NCHW tensor -> uint8 HWC numpy"""
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round().byte()
+    return x.permute(*range(x.dim() - 3), -2, -1, -3).cpu().numpy()
+
+
+def save_sheet(path, rows, scale=2):
+    """rows: list of lists of [3,H,W] tensors in [-1,1] -> one PNG grid"""
+    from PIL import Image
+    img = np.concatenate([np.concatenate([to_u8(x) for x in r], 1) for r in rows], 0)
+    Image.fromarray(img).resize((img.shape[1] * scale, img.shape[0] * scale), Image.NEAREST).save(path)
+
+
+class EMA:
+    def __init__(self, model, decay=0.999):
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.n = 0
+
+    @torch.no_grad()
+    def update(self, model):
+        self.n += 1
+        d = min(self.decay, (1 + self.n) / (10 + self.n))
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.shadow[k].copy_(v)
+
+
+class Run:
+    """A time-boxed, resumable loop. Stops at `minutes` of training time (summed across
+    resumes) or `steps`, whichever first; saves a checkpoint every ~3 minutes and at the end.
+    The learning rate follows warmup + cosine over the planned time, so a resumed run
+    continues the same curve."""
+
+    def __init__(self, name, modules, opt, minutes, steps=None, lr=1e-3, warmup=100, ema=None,
+                 min_lr_frac=0.1):
+        os.makedirs(CKPT, exist_ok=True)
+        self.name, self.modules, self.opt, self.ema = name, modules, opt, ema
+        self.minutes = float(os.environ.get(f"TW_MIN_{name.upper().replace('-', '_')}", minutes))
+        self.max_steps = steps
+        self.lr, self.warmup, self.min_lr_frac = lr, warmup, min_lr_frac
+        self.path = os.path.join(CKPT, f"{name}.pt")
+        self.step, self.elapsed = 0, 0.0
+        self.hist = []
+        if os.path.exists(self.path):
+            ck = torch.load(self.path)
+            for k, m in modules.items():
+                m.load_state_dict(ck["modules"][k])
+            opt.load_state_dict(ck["opt"])
+            if ema is not None and "ema" in ck:
+                ema.shadow, ema.n = ck["ema"], ck["ema_n"]
+            self.step, self.elapsed = ck["step"], ck["elapsed"]
+            log(f"[{name}] resumed at step {self.step}, {self.elapsed / 60:.1f} min done")
+
+    def done(self):
+        return self.elapsed >= self.minutes * 60 or (self.max_steps is not None and self.step >= self.max_steps)
+
+    def set_lr(self):
+        frac = min(1.0, self.elapsed / max(1.0, self.minutes * 60))
+        w = min(1.0, (self.step + 1) / self.warmup)
+        c = self.min_lr_frac + (1 - self.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac))
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr * g.get("lr_mult", 1.0) * w * c
+        return self.lr * w * c
+
+    def save(self):
+        ck = {"modules": {k: m.state_dict() for k, m in self.modules.items()}, "opt": self.opt.state_dict(),
+              "step": self.step, "elapsed": self.elapsed}
+        if self.ema is not None:
+            ck["ema"], ck["ema_n"] = self.ema.shadow, self.ema.n
+        torch.save(ck, self.path + ".tmp")
+        os.replace(self.path + ".tmp", self.path)
+
+    def loop(self, step_fn, log_every=50, on_checkpoint=None, ckpt_every=180):
+        last_ck = time.time()
+        t0 = time.time()
+        while not self.done():
+            lr = self.set_lr()
+            ts = time.time()
+            losses = step_fn(self.step)
+            if self.ema is not None:
+                self.ema.update(self.modules["model"])
+            self.elapsed += time.time() - ts
+            self.step += 1
+            self.hist.append(losses)
+            if self.step % log_every == 0:
+                keys = self.hist[-1].keys()
+                avg = {k: float(np.mean([h[k] for h in self.hist[-log_every:]])) for k in keys}
+                msg = " ".join(f"{k}={v:.4f}" for k, v in avg.items())
+                log(f"[{self.name}] step {self.step} {msg} lr={lr:.2e} train_min={self.elapsed / 60:.1f} "
+                    f"sps={log_every / max(1e-6, time.time() - t0):.2f}")
+                t0 = time.time()
+            if time.time() - last_ck > ckpt_every:
+                self.save()
+                if on_checkpoint is not None:
+                    on_checkpoint(self.step)
+                last_ck = time.time()
+        self.save()
+        log(f"[{self.name}] finished: step {self.step}, {self.elapsed / 60:.1f} min of training")
+
+
+# ---------------------------------------------------------------- diffusion schedule
+def cosine_alphas_cumprod(T=1000, s=0.008):
+    t = np.arange(T + 1, dtype=np.float64) / T
+    f = np.cos((t + s) / (1 + s) * math.pi / 2) ** 2
+    ac = f[1:] / f[0]
+    return np.clip(ac, 1e-5, 0.9999).astype(np.float64)
+
+
+ALPHAS = torch.tensor(cosine_alphas_cumprod(), dtype=torch.float32)
+
+
+def q_sample_v(x0, t, noise):
+    """returns x_t and the v target for integer timesteps t [B] (x0 [B,C,F,H,W])"""
+    a = ALPHAS[t].view(-1, 1, 1, 1, 1)
+    xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
+    v = a.sqrt() * noise - (1 - a).sqrt() * x0
+    return xt, v
+
+
+def min_snr_weight(t, gamma=5.0):
+    a = ALPHAS[t]
+    snr = a / (1 - a)
+    return torch.clamp(snr, max=gamma) / (snr + 1)
+
+
+@torch.no_grad()
+def ddim_sample(model, tokens, image_embedding, known, mask, steps=20, guidance=3.0, seed=0, frames=8):
+    """Python twin of the engine's sampler (CONTRACT.md), for monitoring during training."""
+    g = torch.Generator().manual_seed(seed)
+    b = tokens.shape[0]
+    x = torch.randn(b, 4, frames, 16, 16, generator=g)
+    ts = np.linspace(999, 0, steps).round().astype(int)
+    for i, t in enumerate(ts):
+        tt = torch.full((b,), float(t))
+        if guidance != 1.0:
+            v2 = model(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([tokens, torch.zeros_like(tokens)]),
+                       torch.cat([image_embedding, torch.zeros_like(image_embedding)]),
+                       torch.cat([known, known]), torch.cat([mask, mask]))
+            vc, vu = v2.chunk(2)
+            v = vu + guidance * (vc - vu)
+        else:
+            v = model(x, tt, tokens, image_embedding, known, mask)
+        a = ALPHAS[t]
+        x0 = a.sqrt() * x - (1 - a).sqrt() * v
+        eps = (1 - a).sqrt() * x + a.sqrt() * v
+        if i + 1 < len(ts):
+            an = ALPHAS[ts[i + 1]]
+            x = an.sqrt() * x0 + (1 - an).sqrt() * eps
+        else:
+            x = x0
+    return x
+
+
+def encode_caption(text, vocab, L=16):
+    idx = {w: i for i, w in enumerate(vocab)}
+    ids = [idx[w] for w in text.lower().split() if w in idx]  # monitoring only
+    return ids + [0] * (L - len(ids))

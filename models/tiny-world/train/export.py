@@ -1,0 +1,179 @@
+"""Stage `export`: every ONNX file of the pack (opset 17, names and shapes as CONTRACT.md,
+dynamic batch), manifest.json with sha256/bytes, LICENSE, and reference inputs/outputs
+(checkpoints/verify/*.json) for verify_onnx.cjs, which runs them in onnxruntime-node.
+Uses whatever final checkpoints exist; a stage that has not finished yet is exported from
+its latest checkpoint (EMA weights where the stage keeps them)."""
+import hashlib, json, os, sys
+import numpy as np
+import torch
+import onnx
+from common import CKPT, OUT, DATA, log, setup_threads, cosine_alphas_cumprod
+from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet, Interpolator,
+                    nparams)
+from stage_decoder import build
+
+VERIFY = os.path.join(CKPT, "verify")
+
+
+def load_ck(name):
+    """final EMA weights if the stage finished, else the newest checkpoint's EMA/raw weights"""
+    fin = os.path.join(CKPT, f"{name}_final.pt")
+    if os.path.exists(fin):
+        return torch.load(fin), "final"
+    ck = torch.load(os.path.join(CKPT, f"{name}.pt"))
+    return (ck["ema"] if "ema" in ck else ck["modules"]["model"]), f"checkpoint step {ck['step']}"
+
+
+def export(model, args, path, inputs, outputs, dyn):
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(model, args, path, opset_version=17, input_names=inputs, output_names=outputs,
+                          dynamic_axes=dyn, do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    with torch.no_grad():
+        ref = model(*args)
+    os.makedirs(VERIFY, exist_ok=True)
+    rec = {"file": os.path.basename(path), "inputs": {}, "outputs": {}}
+    for n, a in zip(inputs, args):
+        rec["inputs"][n] = {"dtype": "int64" if a.dtype == torch.int64 else "float32", "shape": list(a.shape),
+                            "data": a.flatten().tolist()}
+    rec["outputs"][outputs[0]] = {"shape": list(ref.shape), "data": ref.flatten().tolist()}
+    json.dump(rec, open(os.path.join(VERIFY, os.path.basename(path) + ".json"), "w"))
+
+
+def main():
+    setup_threads()
+    torch.manual_seed(0)
+    meta = json.load(open(os.path.join(DATA, "meta.json")))
+    vocab = meta["vocabulary"]
+    V = len(vocab)
+    os.makedirs(OUT, exist_ok=True)
+    notes = {}
+    B = 2
+
+    ae = AutoEncoder()
+    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
+    dec_path = os.path.join(CKPT, "ae_decoder_final.pt")  # decoder fine-tuned on frozen latents
+    if os.path.exists(dec_path):
+        ae.dec.load_state_dict(torch.load(dec_path)); notes["latent-decoder"] = "fine-tuned"
+    elif os.path.exists(os.path.join(CKPT, "ae-dec.pt")):
+        ae.dec.load_state_dict(torch.load(os.path.join(CKPT, "ae-dec.pt"))["modules"]["model"])
+        notes["latent-decoder"] = "fine-tune checkpoint"
+    img = torch.rand(B, 3, 64, 64) * 2 - 1
+    export(LatentEncoder(ae), (img,), os.path.join(OUT, "latent_encoder.onnx"), ["image"], ["latents"],
+           {"image": {0: "B"}, "latents": {0: "B"}})
+    export(LatentDecoder(ae), (torch.randn(B, 4, 16, 16),), os.path.join(OUT, "latent_decoder.onnx"), ["latents"],
+           ["image"], {"latents": {0: "B"}, "image": {0: "B"}})
+
+    ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
+    text, image, prior = ClipText(V), ClipImage(), Prior()
+    text.load_state_dict(ck["text"]); image.load_state_dict(ck["image"]); prior.load_state_dict(ck["prior"])
+    tok = torch.zeros(B, 16, dtype=torch.int64)
+    tok[:, :6] = torch.randint(1, V, (B, 6))
+    export(text, (tok,), os.path.join(OUT, "text_encoder.onnx"), ["tokens"], ["text_embedding"],
+           {"tokens": {0: "B"}, "text_embedding": {0: "B"}})
+    export(image, (img,), os.path.join(OUT, "image_encoder.onnx"), ["image"], ["image_embedding"],
+           {"image": {0: "B"}, "image_embedding": {0: "B"}})
+    export(prior, (torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),), os.path.join(OUT, "prior.onnx"),
+           ["text_embedding"], ["image_embedding"], {"text_embedding": {0: "B"}, "image_embedding": {0: "B"}})
+
+    if os.path.exists(os.path.join(CKPT, "decoder-video.pt")) or os.path.exists(os.path.join(CKPT, "decoder-video_final.pt")):
+        unet = build(V, True)
+        sd, notes["decoder"] = load_ck("decoder-video")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "video stage, " + notes["decoder"]
+    else:  # image stage only: inflate with identity temporal layers so the file already has its final interface
+        unet = build(V, True)
+        sd, how = load_ck("decoder-image")
+        unet.load_state_dict(sd, strict=False)
+        notes["decoder"] = "image stage only (temporal layers identity), " + how
+    lat = torch.randn(B, 4, 8, 16, 16)
+    mask = torch.zeros(B, 1, 8, 16, 16); mask[0, :, :2] = 1
+    dec_args = (lat, torch.tensor([999.0, 10.0]), tok, torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),
+                lat * mask, mask)
+    export(unet, dec_args, os.path.join(OUT, "decoder.onnx"),
+           ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
+           {n: {0: "B"} for n in ["latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"]})
+
+    interp = Interpolator()
+    if os.path.exists(os.path.join(CKPT, "interp_final.pt")) or os.path.exists(os.path.join(CKPT, "interp.pt")):
+        sd, notes["interpolator"] = load_ck("interp")
+        interp.load_state_dict(sd)
+    else:
+        notes["interpolator"] = "UNTRAINED"
+    export(interp, (img, torch.rand(B, 3, 64, 64) * 2 - 1, torch.tensor([0.25, 0.75])),
+           os.path.join(OUT, "interpolator.onnx"), ["frame_a", "frame_b", "t"], ["frame"],
+           {"frame_a": {0: "B", 2: "H", 3: "W"}, "frame_b": {0: "B", 2: "H", 3: "W"}, "t": {0: "B"},
+            "frame": {0: "B", 2: "H", 3: "W"}})
+
+    f32 = "float32"
+    spec = {
+        "text-encoder": ("text_encoder.onnx", {"tokens": ("int64", ["B", 16])}, {"text_embedding": (f32, ["B", 64])}),
+        "image-encoder": ("image_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"image_embedding": (f32, ["B", 64])}),
+        "prior": ("prior.onnx", {"text_embedding": (f32, ["B", 64])}, {"image_embedding": (f32, ["B", 64])}),
+        "latent-encoder": ("latent_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"latents": (f32, ["B", 4, 16, 16])}),
+        "latent-decoder": ("latent_decoder.onnx", {"latents": (f32, ["B", 4, 16, 16])}, {"image": (f32, ["B", 3, 64, 64])}),
+        "decoder": ("decoder.onnx", {"latents": (f32, ["B", 4, 8, 16, 16]), "timestep": (f32, ["B"]),
+                                     "tokens": ("int64", ["B", 16]), "image_embedding": (f32, ["B", 64]),
+                                     "known": (f32, ["B", 4, 8, 16, 16]), "mask": (f32, ["B", 1, 8, 16, 16])},
+                    {"v": (f32, ["B", 4, 8, 16, 16])}),
+        "interpolator": ("interpolator.onnx", {"frame_a": (f32, ["B", 3, "H", "W"]), "frame_b": (f32, ["B", 3, "H", "W"]),
+                                               "t": (f32, ["B"])}, {"frame": (f32, ["B", 3, "H", "W"])}),
+    }
+    models = {}
+    for role, (fname, ins, outs) in spec.items():
+        p = os.path.join(OUT, fname)
+        blob = open(p, "rb").read()
+        models[role] = {"file": fname, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
+                        "inputs": {k: {"dtype": d, "shape": s} for k, (d, s) in ins.items()},
+                        "outputs": {k: {"dtype": d, "shape": s} for k, (d, s) in outs.items()}}
+    manifest = {
+        "format": "studio-model-pack", "version": 1, "name": "tiny-world",
+        "description": "A small Make-A-Video (CLIP-style text/image encoders, prior, latent pseudo-3D diffusion "
+                       "decoder that also reads the prompt's tokens, frame interpolator) trained from scratch "
+                       "on the procedural tiny world (TINY_WORLD.md) on a 2-core CPU.",
+        "licence": "LICENSE",
+        "source": "models/tiny-world/train (npm run train:tiny), trained on data/tiny-world written by "
+                  "models/tiny-world/world/write-dataset.ts",
+        "models": models,
+        "tokenizer": {"vocabulary": vocab, "maxTokens": 16},
+        "embeddingSize": 64,
+        "video": {"width": 64, "height": 64, "keyframes": 8, "latentChannels": 4, "latentWidth": 16,
+                  "latentHeight": 16, "fps": 8, "interpolation": 4},
+        "schedule": {"trainSteps": 1000, "prediction": "v",
+                     "alphasCumprod": [float(f"{a:.8g}") for a in cosine_alphas_cumprod()]},
+    }
+    json.dump(manifest, open(os.path.join(OUT, "manifest.json"), "w"), indent=1)
+    lic = os.path.join(OUT, "LICENSE")
+    open(lic, "w").write(MIT)
+    total = sum(m["bytes"] for m in models.values())
+    log(f"[export] wrote {len(models)} ONNX files, {total / 1e6:.1f} MB; sources: {notes}")
+    log(f"[export] params: unet {nparams(unet)} text {nparams(text)} image {nparams(image)} prior {nparams(prior)} "
+        f"ae {nparams(ae)} interp {nparams(interp)}")
+
+
+MIT = """MIT License
+
+Copyright (c) 2026 the tiny-make-a-video-studio authors
+
+The weights in this folder were trained from scratch by this project on its own procedural
+data set (models/tiny-world/train); no third-party weights or data are included.
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING
+BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""Every network of the tiny-world pack. Written with plain matmul attention (no
+nn.MultiheadAttention fast paths) so that torch.onnx export at opset 17 is predictable,
+and with the frame count fixed at 8 inside reshapes so only the batch axis is dynamic."""
+import math
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+FRAMES = 8
+
+
+def gn(c):
+    return nn.GroupNorm(8 if c % 8 == 0 else 1, c)
+
+
+# ---------------------------------------------------------------- latent autoencoder
+class AEResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = nn.Conv2d(c, c, 3, padding=1)
+        self.c2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.c2(F.silu(self.c1(F.silu(x))))
+
+
+class AutoEncoder(nn.Module):
+    """64x64x3 <-> 4x16x16 (f=4). Thin everywhere because convolutions dominate the cost on
+    a shared 2-core CPU. No normalisation layers: the flat colours of the tiny world must
+    come back exactly, and GroupNorm statistics would couple the object's colour to the
+    background's. Fully convolutional, so it trains on crops."""
+
+    def __init__(self, ch=(32, 64, 96), zc=4):
+        super().__init__()
+        a, b, c = ch
+        self.enc = nn.Sequential(
+            nn.Conv2d(3, a, 4, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(a, b, 3, padding=1), AEResBlock(b),
+            nn.Conv2d(b, c, 4, stride=2, padding=1), AEResBlock(c),
+            nn.SiLU(), nn.Conv2d(c, zc, 3, padding=1))
+        self.dec = nn.Sequential(
+            nn.Conv2d(zc, c, 3, padding=1), AEResBlock(c),
+            nn.Conv2d(c, 4 * b, 3, padding=1), nn.PixelShuffle(2), AEResBlock(b),
+            nn.SiLU(), nn.Conv2d(b, 4 * a, 3, padding=1), nn.PixelShuffle(2), nn.SiLU(),
+            nn.Conv2d(a, 3, 3, padding=1))
+        # scale/shift that make latents ~unit std; set after training, baked into export
+        self.register_buffer("z_mean", torch.zeros(1, zc, 1, 1))
+        self.register_buffer("z_std", torch.ones(1, zc, 1, 1))
+
+    def encode_raw(self, x):
+        return self.enc(x)
+
+    def decode_raw(self, z):
+        return self.dec(z)
+
+    def encode(self, x):
+        return (self.enc(x) - self.z_mean) / self.z_std
+
+    def decode(self, z):
+        return self.dec(z * self.z_std + self.z_mean)
+
+
+class LatentEncoder(nn.Module):
+    def __init__(self, ae):
+        super().__init__()
+        self.ae = ae
+
+    def forward(self, image):
+        return self.ae.encode(image)
+
+
+class LatentDecoder(nn.Module):
+    def __init__(self, ae):
+        super().__init__()
+        self.ae = ae
+
+    def forward(self, latents):
+        return self.ae.decode(latents).clamp(-1, 1)
+
+
+# ---------------------------------------------------------------- text encoders
+class Attention(nn.Module):
+    """Multi-head self-attention over [N, L, C] with an optional additive key bias [N, 1, 1, L]."""
+
+    def __init__(self, c, heads=4):
+        super().__init__()
+        self.h = heads
+        self.qkv = nn.Linear(c, 3 * c)
+        self.out = nn.Linear(c, c)
+
+    def forward(self, x, bias=None):
+        n, l, c = x.shape
+        q, k, v = self.qkv(x).reshape(n, l, 3, self.h, c // self.h).permute(2, 0, 3, 1, 4)
+        att = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(c // self.h))
+        if bias is not None:
+            att = att + bias
+        y = att.softmax(-1) @ v
+        return self.out(y.transpose(1, 2).reshape(n, l, c))
+
+
+class TransformerLayer(nn.Module):
+    def __init__(self, c, heads=4):
+        super().__init__()
+        self.n1 = nn.LayerNorm(c)
+        self.att = Attention(c, heads)
+        self.n2 = nn.LayerNorm(c)
+        self.mlp = nn.Sequential(nn.Linear(c, 2 * c), nn.GELU(), nn.Linear(2 * c, c))
+
+    def forward(self, x, bias):
+        x = x + self.att(self.n1(x), bias)
+        return x + self.mlp(self.n2(x))
+
+
+class TokenEncoder(nn.Module):
+    """Token embedding + transformer layers + masked mean pool. No position embedding on
+    purpose: the caption grammar lets optional parts come in any order and no word changes
+    meaning with its place ("navy" is only ever a background), so an order-free encoder
+    generalises to unseen orders and combinations for free. Padding-only input (the null
+    condition) pools to exactly zero."""
+
+    def __init__(self, vocab, c=128, layers=2, heads=4):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, c)
+        self.layers = nn.ModuleList([TransformerLayer(c, heads) for _ in range(layers)])
+        self.norm = nn.LayerNorm(c)
+
+    def forward(self, tokens):
+        tokens = tokens.long()
+        m = (tokens > 0).float()  # [N, L]
+        x = self.emb(tokens)
+        bias = ((1.0 - m) * -1e4)[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, bias)
+        x = self.norm(x)
+        return (x * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
+
+
+class ClipText(nn.Module):
+    def __init__(self, vocab, c=128, out=64):
+        super().__init__()
+        self.enc = TokenEncoder(vocab, c, layers=2)
+        self.proj = nn.Linear(c, out)
+
+    def forward(self, tokens):
+        return F.normalize(self.proj(self.enc(tokens)), dim=-1)
+
+
+class ClipImage(nn.Module):
+    def __init__(self, out=64):
+        super().__init__()
+        def blk(i, o):
+            return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.GroupNorm(8, o), nn.SiLU(),
+                                 nn.Conv2d(o, o, 3, padding=1), nn.GroupNorm(8, o), nn.SiLU())
+        # works at 32x32: full-resolution convolutions dominate the cost on this CPU, and
+        # the decoder sees the tokens directly, so this embedding needs no fine detail
+        self.net = nn.Sequential(nn.AvgPool2d(2), nn.Conv2d(3, 32, 3, padding=1), nn.SiLU(), blk(32, 32),
+                                 nn.AvgPool2d(2), blk(32, 64), nn.AvgPool2d(2), blk(64, 128))
+        self.proj = nn.Linear(256, out)
+
+    def forward(self, image):
+        h = self.net(image)
+        # mean (what colour) and max (is there a sharp point here) pooling together
+        h = torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1)
+        return F.normalize(self.proj(h), dim=-1)
+
+
+class Prior(nn.Module):
+    def __init__(self, c=64, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(c, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
+                                 nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, c))
+
+    def forward(self, text_embedding):
+        return F.normalize(self.net(text_embedding), dim=-1)
+
+
+# ---------------------------------------------------------------- pseudo-3D U-Net
+def timestep_embedding(t, dim):
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    a = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(a), torch.sin(a)], -1)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin, cout, emb):
+        super().__init__()
+        self.n1 = gn(cin)
+        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.e = nn.Linear(emb, 2 * cout)
+        self.n2 = gn(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        nn.init.zeros_(self.c2.weight); nn.init.zeros_(self.c2.bias)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, emb):
+        h = self.c1(F.silu(self.n1(x)))
+        s, b = self.e(emb)[:, :, None, None].chunk(2, 1)
+        h = self.n2(h) * (1 + s) + b
+        return self.skip(x) + self.c2(F.silu(h))
+
+
+class TemporalConv(nn.Module):
+    """1D conv over the 8 frames at every pixel; zero-initialised residual = identity."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.n = gn(c)
+        self.conv = nn.Conv1d(c, c, 3, padding=1)
+        nn.init.zeros_(self.conv.weight); nn.init.zeros_(self.conv.bias)
+
+    def forward(self, x):  # x [B*F, C, H, W]
+        bf, c, h, w = x.shape
+        y = F.silu(self.n(x)).reshape(-1, FRAMES, c, h, w).permute(0, 3, 4, 2, 1).reshape(-1, c, FRAMES)
+        y = self.conv(y).reshape(-1, h, w, c, FRAMES).permute(0, 4, 3, 1, 2).reshape(bf, c, h, w)
+        return x + y
+
+
+class TemporalAttn(nn.Module):
+    """Self-attention over the 8 frames at every pixel. Projections are 1x1 convolutions and
+    the 8x8 score matrix is an elementwise product-sum: Debian's torch has only a generic
+    BLAS, so matmuls are ~10x slower than oneDNN convolutions on this CPU."""
+
+    def __init__(self, c, heads=4):
+        super().__init__()
+        self.h = heads
+        self.n = gn(c)
+        self.pos = nn.Parameter(torch.randn(1, FRAMES, c, 1, 1) * 0.02)
+        self.qkv = nn.Conv2d(c, 3 * c, 1)
+        self.out = nn.Conv2d(c, c, 1)
+        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+
+    def forward(self, x):
+        bf, c, h, w = x.shape
+        d = c // self.h
+        y = (self.n(x).reshape(-1, FRAMES, c, h, w) + self.pos).reshape(bf, c, h, w)
+        q, k, v = self.qkv(y).reshape(-1, FRAMES, 3, self.h, d, h, w).unbind(2)  # [B,F,h,d,H,W]
+        att = (q[:, :, None] * k[:, None]).sum(4) * (1.0 / math.sqrt(d))  # [B,Fq,Fk,h,H,W]
+        att = att.softmax(2)
+        y = (att[:, :, :, :, None] * v[:, None]).sum(2)  # [B,Fq,h,d,H,W]
+        return x + self.out(y.reshape(bf, c, h, w))
+
+
+class Stage(nn.Module):
+    """ResBlock (+ temporal conv, + temporal attention). No spatial attention: at 16x16
+    latents a 4x4 bottleneck already sees the whole frame, and attention matmuls are the
+    slowest op in this torch build."""
+
+    def __init__(self, cin, cout, emb, attn, temporal, tattn):
+        super().__init__()
+        self.res = ResBlock(cin, cout, emb)
+        self.tconv = TemporalConv(cout) if temporal else None
+        self.tattn = TemporalAttn(cout) if (temporal and tattn) else None
+
+    def forward(self, x, emb):
+        x = self.res(x, emb)
+        if self.tconv is not None:
+            x = self.tconv(x)
+        if self.tattn is not None:
+            x = self.tattn(x)
+        return x
+
+
+class UNet(nn.Module):
+    """Latent diffusion U-Net 16 -> 8 -> 4. Input channels: noisy latents (4) + known
+    latents (4) + mask (1). Conditioning (timestep, pooled tokens, image embedding) is
+    summed into one vector that drives scale/shift in every ResBlock."""
+
+    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128):
+        super().__init__()
+        self.temporal = temporal
+        self.ch = ch
+        self.t_mlp = nn.Sequential(nn.Linear(ch[0], emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.text = TokenEncoder(vocab, text_c, layers=1)
+        self.text_mlp = nn.Sequential(nn.Linear(text_c, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.img_mlp = nn.Sequential(nn.Linear(64, emb), nn.SiLU(), nn.Linear(emb, emb))
+        # which keyframe this is; zero at first so the video stage starts as the image model
+        self.frame_emb = nn.Parameter(torch.zeros(1, FRAMES, emb)) if temporal else None
+        self.cin = nn.Conv2d(9, ch[0], 3, padding=1)
+        attn_at = {1, 2}  # temporal attention at 8x8 and 4x4
+        self.down = nn.ModuleList()
+        self.downsample = nn.ModuleList()
+        skips = [ch[0]]
+        c = ch[0]
+        for lvl, co in enumerate(ch):
+            blocks = nn.ModuleList()
+            for _ in range(nres):
+                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at))
+                c = co
+                skips.append(c)
+            self.down.append(blocks)
+            if lvl < len(ch) - 1:
+                self.downsample.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
+                skips.append(c)
+        self.mid1 = Stage(c, c, emb, True, temporal, True)
+        self.mid2 = Stage(c, c, emb, False, temporal, False)
+        self.up = nn.ModuleList()
+        self.upsample = nn.ModuleList()
+        for lvl in reversed(range(len(ch))):
+            co = ch[lvl]
+            blocks = nn.ModuleList()
+            for _ in range(nres + 1):
+                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at))
+                c = co
+            self.up.append(blocks)
+            if lvl > 0:
+                self.upsample.append(nn.Conv2d(c, c, 3, padding=1))
+        self.nout = gn(c)
+        self.cout = nn.Conv2d(c, 4, 3, padding=1)
+        nn.init.zeros_(self.cout.weight); nn.init.zeros_(self.cout.bias)
+
+    def cond(self, timestep, tokens, image_embedding):
+        e = self.t_mlp(timestep_embedding(timestep, self.ch[0]))
+        e = e + self.text_mlp(self.text(tokens))
+        return e + self.img_mlp(image_embedding)
+
+    def forward(self, latents, timestep, tokens, image_embedding, known, mask):
+        # latents/known [B,4,F,16,16], mask [B,1,F,16,16]
+        b, _, f, h, w = latents.shape
+        x = torch.cat([latents, known, mask], 1).permute(0, 2, 1, 3, 4).reshape(-1, 9, h, w)
+        e = self.cond(timestep, tokens, image_embedding)
+        e = e[:, None, :].expand(-1, f, -1)
+        if self.frame_emb is not None:
+            e = e + self.frame_emb
+        e = e.reshape(-1, e.shape[-1])
+        x = self.cin(x)
+        hs = [x]
+        for lvl, blocks in enumerate(self.down):
+            for blk in blocks:
+                x = blk(x, e)
+                hs.append(x)
+            if lvl < len(self.downsample):
+                x = self.downsample[lvl](x)
+                hs.append(x)
+        x = self.mid1(x, e)
+        x = self.mid2(x, e)
+        for i, blocks in enumerate(self.up):
+            for blk in blocks:
+                x = blk(torch.cat([x, hs.pop()], 1), e)
+            if i < len(self.upsample):
+                x = self.upsample[i](F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        x = self.cout(F.silu(self.nout(x)))
+        return x.reshape(-1, f, 4, h, w).permute(0, 2, 1, 3, 4)
+
+
+# ---------------------------------------------------------------- interpolator
+class InterpBlock(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x):
+        return self.skip(x) + self.c2(F.silu(self.c1(F.silu(x))))
+
+
+class Interpolator(nn.Module):
+    """(frame_a, frame_b, t) -> in-between frame, fully convolutional (H, W multiples of 8).
+    Predicts a per-pixel blend weight between the two inputs plus a residual, so flat
+    colours stay exact wherever the object does not pass."""
+
+    def __init__(self, ch=(16, 32, 64, 96)):
+        super().__init__()
+        self.cin = nn.Conv2d(7, ch[0], 3, padding=1)
+        self.downs = nn.ModuleList()
+        c = ch[0]
+        for co in ch[1:]:
+            self.downs.append(nn.ModuleList([InterpBlock(c, c), nn.Conv2d(c, co, 4, stride=2, padding=1)]))
+            c = co
+        self.mid = nn.Sequential(InterpBlock(c, c), InterpBlock(c, c))
+        self.ups = nn.ModuleList()
+        for co, skip in zip(reversed(ch[:-1]), reversed(ch[:-1])):
+            self.ups.append(nn.ModuleList([nn.Conv2d(c, co, 3, padding=1), InterpBlock(co + skip, co)]))
+            c = co
+        self.out = nn.Conv2d(c, 4, 3, padding=1)
+
+    def forward(self, frame_a, frame_b, t):
+        tm = t.float()[:, None, None, None].expand(-1, 1, frame_a.shape[2], frame_a.shape[3])
+        x = self.cin(torch.cat([frame_a, frame_b, tm], 1))
+        hs = []
+        for blk, down in self.downs:
+            x = blk(x)
+            hs.append(x)
+            x = down(x)
+        x = self.mid(x)
+        for conv, blk in self.ups:
+            x = conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+            x = blk(torch.cat([x, hs.pop()], 1))
+        o = self.out(F.silu(x))
+        wgt = torch.sigmoid(o[:, :1])
+        return (wgt * frame_b + (1 - wgt) * frame_a + o[:, 1:]).clamp(-1, 1)
+
+
+def nparams(m):
+    return sum(p.numel() for p in m.parameters())

@@ -1,0 +1,144 @@
+"""Stages `decoder-image` and `decoder-video` (python stage_decoder.py image|video).
+image: the U-Net's spatial layers on single keyframe latents with static captions.
+video: the same U-Net inflated to pseudo-3D (temporal conv after every ResBlock, temporal
+attention at 8x8 and 4x4, a per-keyframe embedding; all zero-initialised so the inflated
+net starts as the image net) on 8-keyframe latent clips with full captions, with masked
+conditioning (known frames + mask) so it also animates a still and extends a video.
+Conditioning during training: tokens (dropped 10%), and an image embedding that is the
+CLIP embedding of the clip's first frame (45%), the prior's prediction from this caption
+(45%), or zeros (10%): the engine feeds the prior's output, so the decoder must not
+depend on details only a real first frame would carry."""
+import os, sys
+import numpy as np
+import torch
+import torch.nn.functional as F
+from common import (Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
+                    ddim_sample, encode_caption)
+from models import UNet, AutoEncoder, ClipText, Prior, nparams
+from stage_ae import load_latents
+
+UNET_CFG = dict(ch=(32, 64, 128), nres=1, emb=256, text_c=128)
+PROMPTS = ["a red star moving left on a white background", "a big blue heart growing on a black background",
+           "a small yellow triangle moving up on a navy background", "a green diamond bouncing on a sand background",
+           "a purple circle shrinking on a gray background", "an orange square standing still on a black background"]
+
+
+def build(V, temporal):
+    return UNet(V, temporal=temporal, **UNET_CFG)
+
+
+def main(mode):
+    setup_threads()
+    video = mode == "video"
+    torch.manual_seed(2 if video else 3)
+    rng = np.random.default_rng(2 if video else 3)
+    data = Data(in_ram=False)
+    V = len(data.vocab)
+    lat_box = [torch.from_numpy(load_latents().astype(np.float32))]  # [M,8,4,16,16], grows while encoding runs
+    log(f"[decoder] {len(lat_box[0])} clips encoded so far")
+    emb = np.load(os.path.join(CKPT, "emb.npz"))
+    img0 = torch.from_numpy(emb["img0"]).float()
+    prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
+    model = build(V, video)
+    name = "decoder-video" if video else "decoder-image"
+    if video:
+        base = torch.load(os.path.join(CKPT, "decoder-image_final.pt"))
+        missing, unexpected = model.load_state_dict(base, strict=False)
+        assert not unexpected, unexpected
+        log(f"[{name}] inflated from the image stage; new temporal tensors: {len(missing)}")
+        new = set(missing)
+        groups = [{"params": [p for n, p in model.named_parameters() if n not in new], "lr_mult": 0.5},
+                  {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": 1.0}]
+    else:
+        groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
+    log(f"[{name}] params {nparams(model)}")
+    opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
+    ema = EMA(model, 0.998)
+    run = Run(name, {"model": model}, opt, minutes=60 if video else 25, lr=6e-4 if video else 8e-4,
+              warmup=100, ema=ema, min_lr_frac=0.1)
+    B = int(os.environ.get("TW_BATCH", 12 if video else 48))
+    ae = AutoEncoder()
+    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
+    ae.eval()
+    ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
+    clip_text, clip_prior = ClipText(V), Prior()
+    clip_text.load_state_dict(ck["text"]); clip_prior.load_state_dict(ck["prior"])
+    clip_text.eval(); clip_prior.eval()
+
+    def cond_embedding(ci, vi):
+        r = rng.random(len(ci))
+        e = torch.where(torch.from_numpy(r < 0.5)[:, None], img0[ci], prior_out[ci, vi])
+        return e * torch.from_numpy(rng.random(len(ci)) >= 0.1).float()[:, None]
+
+    def step(i):
+        lat = lat_box[0]
+        ci = rng.integers(0, len(lat), B)
+        vi = rng.integers(0, data.k, B)
+        tok = torch.from_numpy((data.tok_full if video else data.tok_static)[ci, vi].astype(np.int64))
+        tok = tok * torch.from_numpy(rng.random(B) >= 0.1).long()[:, None]
+        e = cond_embedding(ci, vi)
+        if video:
+            x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [B,4,8,16,16]
+            mask = torch.zeros(B, 1, 8, 16, 16)
+            r = rng.random(B)
+            for b in range(B):
+                if r[b] >= 0.85:
+                    mask[b, :, :rng.integers(2, 5)] = 1
+                elif r[b] >= 0.7:
+                    mask[b, :, :1] = 1
+            known = x0 * mask
+        else:
+            x0 = lat[ci, rng.integers(0, 8, B)][:, :, None]  # [B,4,1,16,16]
+            mask = torch.zeros(B, 1, 1, 16, 16)
+            known = torch.zeros_like(x0)
+        t = torch.from_numpy(rng.integers(0, 1000, B))
+        noise = torch.randn_like(x0)
+        xt, v = q_sample_v(x0, t, noise)
+        pred = model(xt, t.float(), tok, e, known, mask)
+        w = min_snr_weight(t)
+        loss = ((pred - v) ** 2).mean((1, 2, 3, 4))
+        lw = (loss * w).mean()
+        opt.zero_grad(set_to_none=True)
+        lw.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return {"loss": lw.item(), "mse": loss.mean().item()}
+
+    def samples(stepno):
+        m = build(V, video)
+        m.load_state_dict(ema.shadow)
+        m.eval()
+        tok = torch.tensor([encode_caption(p, data.vocab) for p in PROMPTS])
+        with torch.no_grad():  # as the engine does: prompt -> text encoder -> prior
+            e = clip_prior(clip_text(tok))
+        frames = 8 if video else 1
+        z = ddim_sample(m, tok, e, torch.zeros(len(PROMPTS), 4, frames, 16, 16),
+                        torch.zeros(len(PROMPTS), 1, frames, 16, 16), steps=20, guidance=3.0, frames=frames, seed=stepno)
+        with torch.no_grad():
+            px = ae.decode(z.permute(0, 2, 1, 3, 4).reshape(-1, 4, 16, 16)).reshape(len(PROMPTS), frames, 3, 64, 64)
+        if not video:  # show 6 seeds side by side for the image stage
+            z2 = ddim_sample(m, tok.repeat(3, 1), e.repeat(3, 1), torch.zeros(18, 4, 1, 16, 16),
+                             torch.zeros(18, 1, 1, 16, 16), steps=20, guidance=3.0, frames=1, seed=stepno + 1)
+            with torch.no_grad():
+                px2 = ae.decode(z2[:, :, 0]).reshape(3, len(PROMPTS), 3, 64, 64).permute(1, 0, 2, 3, 4)
+            px = torch.cat([px, px2], 1)
+        save_sheet(os.path.join(LOGS, f"{name}_samples.png"), [list(r) for r in px], scale=2)
+        log(f"[{name}] samples at step {stepno} -> logs/{name}_samples.png (rows: {PROMPTS})")
+
+    if not run.done():
+        n_ck = [0]
+
+        def on_ck(s):
+            if len(lat_box[0]) < data.n:
+                lat_box[0] = torch.from_numpy(load_latents().astype(np.float32))
+                log(f"[{name}] now {len(lat_box[0])} clips encoded")
+            n_ck[0] += 1
+            if n_ck[0] % 3 == 0:
+                samples(s)
+        run.loop(step, log_every=25, on_checkpoint=on_ck)
+    torch.save(ema.shadow, os.path.join(CKPT, f"{name}_final.pt"))
+    samples(run.step)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
