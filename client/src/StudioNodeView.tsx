@@ -5,7 +5,9 @@
  */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef } from 'react';
+import type { NodeDescription } from '../../nodes/core/definition';
 import type { NodeRunState } from '../../nodes/core/protocol';
+import type { WorkflowProblem } from '../../nodes/core/workflow';
 import { useStudio } from './context';
 import { kindColour, type StudioNode } from './graph';
 import { ParamField } from './ParamField';
@@ -37,15 +39,7 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
   const run = useNodeRunState(id);
   // Re-render when the job finishes: that is when the node's frames become fetchable.
   useActiveJobStatus();
-  const problems = studio.problems.get(id) ?? [];
-  const fields = useMemo(() => (desc ? fieldsOf(desc) : []), [desc]);
-  const fieldProblems = new Map<string, string>();
-  const nodeProblems: string[] = [];
-  for (const p of problems) {
-    const key = p.field?.startsWith('params.') ? p.field.slice(7) : undefined;
-    if (key && fields.some((f) => f.key === key)) fieldProblems.set(key, p.message);
-    else nodeProblems.push(p.message);
-  }
+  const problems = studio.problems.get(id) ?? NO_PROBLEMS;
 
   if (!desc) {
     const ports = studio.missingPorts(id);
@@ -90,6 +84,32 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
       </div>
       {state === 'running' ? <Progress run={run!} /> : null}
       <div className="node-body">
+        <NodeBody id={id} desc={desc} params={data.params} problems={problems} />
+        {hasFramesOut ? <LivePreview nodeId={id} still={stillFor(id, run)} /> : null}
+        {state === 'failed' && run?.error ? <div className="node-error">{run.error}</div> : null}
+      </div>
+    </div>
+  );
+}
+
+const NO_PROBLEMS: WorkflowProblem[] = [];
+
+/**
+ * Ports, widgets and problems: memoised apart from the run state, so the many progress
+ * events of a run re-render a node's header and progress bar, not its form.
+ */
+const NodeBody = memo(function NodeBody({ id, desc, params, problems }: { id: string; desc: NodeDescription; params: Record<string, unknown>; problems: WorkflowProblem[] }) {
+  const studio = useStudio();
+  const fields = useMemo(() => fieldsOf(desc), [desc]);
+  const fieldProblems = new Map<string, string>();
+  const nodeProblems: string[] = [];
+  for (const p of problems) {
+    const key = p.field?.startsWith('params.') ? p.field.slice(7) : undefined;
+    if (key && fields.some((f) => f.key === key)) fieldProblems.set(key, p.message);
+    else nodeProblems.push(p.message);
+  }
+  return (
+    <>
         <div className="ports">
           <div className="ports-col">
             {Object.entries(desc.inputs).map(([port, spec]) => (
@@ -114,7 +134,7 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
                 key={f.key}
                 nodeId={id}
                 field={f}
-                value={data.params[f.key]}
+                value={params[f.key]}
                 serverProblem={fieldProblems.get(f.key)}
                 onChange={(v) => studio.setParam(id, f.key, v)}
                 onUpload={f.widget === 'path' ? (file) => studio.uploadFor(id, f.key, file) : undefined}
@@ -129,12 +149,9 @@ function StudioNodeViewImpl({ id, data, selected }: NodeProps<StudioNode>) {
             ))}
           </ul>
         ) : null}
-        {hasFramesOut ? <LivePreview nodeId={id} still={stillFor(id, run)} /> : null}
-        {state === 'failed' && run?.error ? <div className="node-error">{run.error}</div> : null}
-      </div>
-    </div>
+    </>
   );
-}
+});
 
 /** A labelled port with its handle on the node's edge, coloured by kind. */
 function PortRow({ side, port, kind, title, children }: { side: 'in' | 'out'; port: string; kind?: string; title?: string; children: React.ReactNode }) {
