@@ -132,13 +132,15 @@ export async function benchUpscale(options: { quick?: boolean } = {}): Promise<B
   // What the session options and batching do to the default workflow.
   if (!options.quick) {
     const sweep: { name: string; opts: InferenceSession.SessionOptions; params?: Partial<UpscaleParams> }[] = [
-      { name: "'all', 2 threads, sequential, batch 4 (recommended)", opts: RECOMMENDED_SESSION_OPTIONS },
+      { name: "'all', 2 threads, sequential, no spinning, batch 8 (defaults)", opts: RECOMMENDED_SESSION_OPTIONS },
+      { name: "'all', 2 threads, spinning", opts: { ...RECOMMENDED_SESSION_OPTIONS, extra: {} } },
       { name: "'all', 1 thread", opts: { ...RECOMMENDED_SESSION_OPTIONS, intraOpNumThreads: 1 } },
       { name: "'basic', 2 threads", opts: { ...RECOMMENDED_SESSION_OPTIONS, graphOptimizationLevel: 'basic' } },
       { name: "'disabled', 2 threads", opts: { ...RECOMMENDED_SESSION_OPTIONS, graphOptimizationLevel: 'disabled' } },
       { name: "'all', 2 threads, parallel", opts: { ...RECOMMENDED_SESSION_OPTIONS, executionMode: 'parallel', interOpNumThreads: 2 } },
       { name: "'all', batch 1", opts: RECOMMENDED_SESSION_OPTIONS, params: { batchSize: 1 } },
-      { name: "'all', batch 8", opts: RECOMMENDED_SESSION_OPTIONS, params: { batchSize: 8 } },
+      { name: "'all', batch 4", opts: RECOMMENDED_SESSION_OPTIONS, params: { batchSize: 4 } },
+      { name: "'all', batch 16", opts: RECOMMENDED_SESSION_OPTIONS, params: { batchSize: 16 } },
       { name: "'all', border 0 (no mirrored padding)", opts: RECOMMENDED_SESSION_OPTIONS, params: { border: 0 } },
     ];
     for (const s of sweep) {

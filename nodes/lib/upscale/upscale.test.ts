@@ -93,6 +93,26 @@ describe('upscaleFrames', () => {
     for (let f = 0; f < frames.length; f++) expect(compareFrames(batched.frames[f]!, single.frames[f]!).maxAbs).toBeLessThanOrEqual(1);
   }, 120_000);
 
+  it('caps a batch at maxBatchPixels, and one session.run takes several frames', async () => {
+    const batches: number[] = [];
+    const counting = async (role: string) => {
+      const real = await sessions(role);
+      return new Proxy(real, {
+        get: (target, key) =>
+          key === 'run'
+            ? (feeds: Record<string, { dims: readonly number[] }>) => (batches.push(feeds.image!.dims[0]!), target.run(feeds as never))
+            : Reflect.get(target, key, target),
+      });
+    };
+    const six = { width: 16, height: 16, frames: Array.from({ length: 6 }, (_, i) => syntheticFrame('shapes', 16, 16, i + 1)) };
+    // A 16x16 frame with its 10 px mirrored border is one 36x36 tile: 1296 pixels.
+    await upscaleFrames(six, { model: 'animevideov3', scale: 2, maxBatchPixels: 2600 }, counting);
+    expect(batches).toEqual([2, 2, 2]);
+    batches.length = 0;
+    await upscaleFrames(six, { model: 'animevideov3', scale: 2 }, counting);
+    expect(batches).toEqual([6]);
+  }, 60_000);
+
   it('x8 chains the x4 and x2 networks', async () => {
     const small = { width: 20, height: 16, frames: [syntheticFrame('stripes', 20, 16, 5)] };
     expect(upscaleRoles('animevideov3', 8)).toEqual(['upscaler-animevideov3-x4', 'upscaler-animevideov3-x2']);
