@@ -3,7 +3,7 @@
  * every pair. n frames in, multiplier * (n - 1) + 1 out, the originals kept exactly at
  * every multiplier-th position, fps * multiplier. Three methods:
  *   - learned: the pack's interpolator network (Make-A-Video's frame interpolation
- *     stage), all in-betweens of a pair in one batch;
+ *     stage), the in-betweens of a few pairs per batch;
  *   - motion: ffmpeg's minterpolate (block motion estimation + compensation), the
  *     classical baseline;
  *   - blend: a cross-fade, the floor any method must beat.
@@ -71,25 +71,36 @@ export function blendFrames(a: Uint8Array, b: Uint8Array, t: number): Uint8Array
   return out;
 }
 
-/** Runs per pair, calling `between` for the in-betweens; keeps the originals exact. */
+/**
+ * Runs over the pairs `group` at a time, calling `between` for their in-betweens (one
+ * array per pair); keeps the originals exact. Cancellation is checked before each group.
+ */
 async function perPair(
   ctx: ExecContext,
   set: FrameSet,
   multiplier: number,
-  between: (a: Uint8Array, b: Uint8Array, ts: number[]) => Promise<Uint8Array[]>,
+  between: (pairs: [Uint8Array, Uint8Array][], ts: number[]) => Promise<Uint8Array[][]>,
+  group = 1,
 ): Promise<Uint8Array[]> {
   const total = interpolatedCount(set.frames.length, multiplier);
   const preview = previewer(ctx, set, set.fps * multiplier, total);
   const ts = Array.from({ length: multiplier - 1 }, (_, k) => (k + 1) / multiplier);
   const out: Uint8Array[] = [set.frames[0]!];
   preview.push([set.frames[0]!]);
-  for (let i = 0; i + 1 < set.frames.length; i++) {
+  const pairCount = set.frames.length - 1;
+  for (let first = 0; first < pairCount; first += group) {
     ctx.throwIfAborted();
-    const made = await between(set.frames[i]!, set.frames[i + 1]!, ts);
-    const finished = [...made, set.frames[i + 1]!];
-    out.push(...finished);
-    preview.push(finished);
-    ctx.progress(out.length, total, `pair ${i + 1} of ${set.frames.length - 1}`);
+    const indices = Array.from({ length: Math.min(group, pairCount - first) }, (_, k) => first + k);
+    const made = await between(
+      indices.map((i) => [set.frames[i]!, set.frames[i + 1]!]),
+      ts,
+    );
+    indices.forEach((i, k) => {
+      const finished = [...made[k]!, set.frames[i + 1]!];
+      out.push(...finished);
+      preview.push(finished);
+    });
+    ctx.progress(out.length, total, `pair ${indices.at(-1)! + 1} of ${pairCount}`);
   }
   preview.flush();
   return out;
@@ -114,36 +125,52 @@ function cropFrame(frame: Uint8Array, pw: number, w: number, h: number): Uint8Ar
   return out;
 }
 
+/** In-betweens per ONNX Runtime call: batching a few pairs costs less per frame than one pair at a time. */
+const LEARNED_BATCH = 8;
+
 async function learned(ctx: ExecContext, set: FrameSet, params: InterpolateParams): Promise<Uint8Array[]> {
   const { width: w, height: h } = set;
   const pw = Math.ceil(w / 8) * 8;
   const ph = Math.ceil(h / 8) * 8;
   const plane = 3 * pw * ph;
-  return perPair(ctx, set, params.multiplier, async (a, b, ts) => {
-    const batch = ts.length;
-    const ta = framesToTensor([padFrame(a, w, h, pw, ph)], pw, ph);
-    const tb = framesToTensor([padFrame(b, w, h, pw, ph)], pw, ph);
-    const frameA = new Float32Array(batch * plane);
-    const frameB = new Float32Array(batch * plane);
-    for (let k = 0; k < batch; k++) {
-      frameA.set(ta, k * plane);
-      frameB.set(tb, k * plane);
-    }
-    const out = await ctx.models.run(params.pack, 'interpolator', {
-      frame_a: { data: frameA, dims: [batch, 3, ph, pw] },
-      frame_b: { data: frameB, dims: [batch, 3, ph, pw] },
-      t: { data: Float32Array.from(ts), dims: [batch] },
-    });
-    const frame = out.frame;
-    if (!frame || !(frame.data instanceof Float32Array) || frame.data.length !== batch * plane) {
-      throw new Error(`the interpolator of "${params.pack}" returned no float32 "frame" of shape [${batch}, 3, ${ph}, ${pw}]`);
-    }
-    return tensorToFrames(frame.data, batch, pw, ph).map((f) => cropFrame(f, pw, w, h));
-  });
+  const group = Math.max(1, Math.floor(LEARNED_BATCH / (params.multiplier - 1)));
+  return perPair(
+    ctx,
+    set,
+    params.multiplier,
+    async (pairs, ts) => {
+      const batch = pairs.length * ts.length;
+      const frameA = new Float32Array(batch * plane);
+      const frameB = new Float32Array(batch * plane);
+      const times = new Float32Array(batch);
+      pairs.forEach(([a, b], p) => {
+        const ta = framesToTensor([padFrame(a, w, h, pw, ph)], pw, ph);
+        const tb = framesToTensor([padFrame(b, w, h, pw, ph)], pw, ph);
+        ts.forEach((t, k) => {
+          const n = p * ts.length + k;
+          frameA.set(ta, n * plane);
+          frameB.set(tb, n * plane);
+          times[n] = t;
+        });
+      });
+      const out = await ctx.models.run(params.pack, 'interpolator', {
+        frame_a: { data: frameA, dims: [batch, 3, ph, pw] },
+        frame_b: { data: frameB, dims: [batch, 3, ph, pw] },
+        t: { data: times, dims: [batch] },
+      });
+      const frame = out.frame;
+      if (!frame || !(frame.data instanceof Float32Array) || frame.data.length !== batch * plane) {
+        throw new Error(`the interpolator of "${params.pack}" returned no float32 "frame" of shape [${batch}, 3, ${ph}, ${pw}]`);
+      }
+      const frames = tensorToFrames(frame.data, batch, pw, ph).map((f) => cropFrame(f, pw, w, h));
+      return pairs.map((_, p) => frames.slice(p * ts.length, (p + 1) * ts.length));
+    },
+    group,
+  );
 }
 
 async function blend(ctx: ExecContext, set: FrameSet, params: InterpolateParams): Promise<Uint8Array[]> {
-  return perPair(ctx, set, params.multiplier, async (a, b, ts) => ts.map((t) => blendFrames(a, b, t)));
+  return perPair(ctx, set, params.multiplier, async (pairs, ts) => pairs.map(([a, b]) => ts.map((t) => blendFrames(a, b, t))));
 }
 
 /**

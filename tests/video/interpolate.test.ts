@@ -41,22 +41,29 @@ describe('interpolate', () => {
     }
   }
 
-  it('learned runs the pack interpolator through ONNX Runtime (a blend model gives the blend)', async () => {
-    const ctx = makeContext({ models: runtime });
-    // 36 x 20: not multiples of 8, so the node's padding and cropping are exercised too.
-    const clip = slidingSquare(3, 36, 20);
-    const before = runtime.sessionMs;
-    const learned = await interpolateFrames(ctx, clip, params('learned', 4));
-    const blended = await interpolateFrames(makeContext({}), clip, params('blend', 4));
-    expect(runtime.sessionMs).toBeGreaterThan(before);
-    for (let i = 0; i < learned.frames.length; i++) {
-      const a = learned.frames[i]!;
-      const b = blended.frames[i]!;
-      let worst = 0;
-      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
-      expect(worst).toBeLessThanOrEqual(1);
-    }
-  });
+  for (const [n, m] of [
+    [3, 4],
+    [6, 3],
+    [9, 2],
+  ] as const) {
+    it(`learned runs the pack interpolator through ONNX Runtime (${n} frames x${m}: a blend model gives the blend, pairs batched in order)`, async () => {
+      const ctx = makeContext({ models: runtime });
+      // 36 x 20: not multiples of 8, so the node's padding and cropping are exercised too.
+      const clip = slidingSquare(n, 36, 20);
+      const before = runtime.sessionMs;
+      const learned = await interpolateFrames(ctx, clip, params('learned', m));
+      const blended = await interpolateFrames(makeContext({}), clip, params('blend', m));
+      expect(runtime.sessionMs).toBeGreaterThan(before);
+      expect(learned.frames.length).toBe(blended.frames.length);
+      for (let i = 0; i < learned.frames.length; i++) {
+        const a = learned.frames[i]!;
+        const b = blended.frames[i]!;
+        let worst = 0;
+        for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
+        expect(worst, `frame ${i}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
 
   it('learned reports a missing pack clearly', async () => {
     const ctx = makeContext({ models: runtime });
