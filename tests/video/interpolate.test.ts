@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpolateFrames, interpolateNode, interpolateParams, interpolatedCount } from '../../nodes/interpolate';
 import { ModelRuntime } from '../../server/runtime/models';
+import { MODELS_DIR } from '../../server/paths';
+import { groundTruthClips } from '../../bench/interpolation';
 import { makeContext, psnr, renderSquareAt, slidingSquare, tempDir } from './helpers';
 import { writeBlendInterpolatorPack } from './tiny-onnx';
 
@@ -64,6 +66,19 @@ describe('interpolate', () => {
       }
     });
   }
+
+  it('learned with the trained tiny-world pack: 29 frames from 8 keyframes, in-betweens near the truth', async () => {
+    const packModels = new ModelRuntime(MODELS_DIR, 'cpu', 2);
+    try {
+      const clip = groundTruthClips()[0]!;
+      const out = await interpolateFrames(makeContext({ models: packModels }), clip.keyframes, interpolateParams.parse({ method: 'learned', multiplier: 4 }));
+      expect(out.frames.length).toBe(29);
+      expect(out.fps).toBe(8);
+      for (let f = 1; f < 29; f++) if (f % 4 !== 0) expect(psnr(out.frames[f]!, clip.full[f]!), `frame ${f}`).toBeGreaterThan(15);
+    } finally {
+      await packModels.release();
+    }
+  });
 
   it('learned reports a missing pack clearly', async () => {
     const ctx = makeContext({ models: runtime });
