@@ -45,7 +45,7 @@ import { History, type Snapshot } from './history';
 import { NODE_DRAG_TYPE, Palette, SearchPopup } from './Palette';
 import { Gallery, Toasts, type Toast } from './Panels';
 import { CancelButton, SidePanel, type SideTab } from './SidePanel';
-import { previews } from './previews';
+import { emptyLatency, previews } from './previews';
 import { runStore } from './runStore';
 import { defaultParams } from './schema';
 import { StudioSocket, useSocketStatus } from './socket';
@@ -147,7 +147,7 @@ function Studio() {
     () =>
       new StudioSocket({
         onEvent: (ev) => {
-          if (ev.type === 'node.progress') previews.noteProgress(ev.jobId, ev.nodeId);
+          if (ev.type === 'node.progress') previews.noteProgress(ev.jobId, ev.nodeId, ev.done);
           runStore.apply(ev);
         },
         onPreview: (data) => previews.push(data),
@@ -560,6 +560,8 @@ function Studio() {
   const run = useCallback(async () => {
     previews.metrics.runPressedAt = performance.now();
     previews.metrics.firstPaintAt = null;
+    previews.metrics.latency = emptyLatency();
+    previews.metrics.clientLatency = emptyLatency();
     try {
       const job = await api.submit({ workflow: workflowRef.current, device: 'cpu' });
       runStore.add(job);

@@ -10,6 +10,13 @@ import { decodePreview, type PreviewHeader } from '../../nodes/core/protocol';
 interface Painted {
   header: PreviewHeader;
   bitmap: ImageBitmap;
+  receivedAt: number;
+}
+
+interface Pending {
+  header: PreviewHeader;
+  blob: Blob;
+  receivedAt: number;
 }
 
 export interface PreviewMetrics {
@@ -20,14 +27,34 @@ export interface PreviewMetrics {
   /** Frames painted per node for the active job. */
   painted: Record<string, number>;
   received: number;
-  /** performance.now() of each node's first progress event, by "job/node". */
+  /** performance.now() of each node's first progress event with a step done, by "job/node". */
   firstProgressAt: Record<string, number>;
+  /** Server clock when a preview was produced -> painted here (same machine: same clock), ms. */
+  latency: Latency;
+  /** Message received here -> painted: the editor's own share of the latency, ms. */
+  clientLatency: Latency;
+}
+
+export interface Latency {
+  first: number | null;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+export const emptyLatency = (): Latency => ({ first: null, max: 0, sum: 0, count: 0 });
+
+function addLatency(l: Latency, ms: number) {
+  l.first ??= ms;
+  l.max = Math.max(l.max, ms);
+  l.sum += ms;
+  l.count += 1;
 }
 
 type Listener = () => void;
 
 export class PreviewStore {
-  private waiting = new Map<string, { header: PreviewHeader; blob: Blob }>();
+  private waiting = new Map<string, Pending>();
   private decoding = new Set<string>();
   private ready = new Map<string, Painted>();
   private latest = new Map<string, Painted>();
@@ -35,8 +62,8 @@ export class PreviewStore {
   private listeners = new Set<Listener>();
   private rafPending = false;
   private jobId: string | null = null;
-  private early = new Map<string, { header: PreviewHeader; blob: Blob }>();
-  readonly metrics: PreviewMetrics = { runPressedAt: null, firstPaintAt: null, painted: {}, received: 0, firstProgressAt: {} };
+  private early = new Map<string, Pending>();
+  readonly metrics: PreviewMetrics = { runPressedAt: null, firstPaintAt: null, painted: {}, received: 0, firstProgressAt: {}, latency: emptyLatency(), clientLatency: emptyLatency() };
 
   private key = (job: string, node: string) => `${job}\u0000${node}`;
 
@@ -62,7 +89,8 @@ export class PreviewStore {
     this.emit();
   }
 
-  noteProgress(jobId: string, nodeId: string) {
+  noteProgress(jobId: string, nodeId: string, done: number) {
+    if (done < 1) return;
     const key = `${jobId}/${nodeId}`;
     this.metrics.firstProgressAt[key] ??= performance.now();
   }
@@ -79,12 +107,13 @@ export class PreviewStore {
     this.metrics.received += 1;
     // Copy: the view points into the socket's buffer.
     const blob = new Blob([image.slice()], { type: header.mime });
+    const receivedAt = performance.now();
     if (header.jobId !== this.jobId) {
       if (this.early.size > 64) this.early.clear();
-      this.early.set(this.key(header.jobId, header.nodeId), { header, blob });
+      this.early.set(this.key(header.jobId, header.nodeId), { header, blob, receivedAt });
       return;
     }
-    this.waiting.set(header.nodeId, { header, blob });
+    this.waiting.set(header.nodeId, { header, blob, receivedAt });
     this.schedule();
   }
 
@@ -109,6 +138,8 @@ export class PreviewStore {
         for (const c of this.canvases.get(node) ?? []) this.paint(c, p.bitmap);
         this.metrics.painted[node] = (this.metrics.painted[node] ?? 0) + 1;
         if (this.metrics.firstPaintAt === null && this.metrics.runPressedAt !== null) this.metrics.firstPaintAt = performance.now();
+        addLatency(this.metrics.latency, Date.now() - p.header.at);
+        addLatency(this.metrics.clientLatency, performance.now() - p.receivedAt);
       }
       this.ready.clear();
       this.emit();
@@ -123,7 +154,7 @@ export class PreviewStore {
           if (job !== this.jobId) return bitmap.close();
           const stale = this.ready.get(node);
           if (stale) stale.bitmap.close();
-          this.ready.set(node, { header: item.header, bitmap });
+          this.ready.set(node, { header: item.header, bitmap, receivedAt: item.receivedAt });
         })
         .catch((error: unknown) => console.warn('preview decode failed', error))
         .finally(() => {

@@ -80,6 +80,8 @@ export async function browserBench(opts: { url?: string } = {}): Promise<BenchRo
         longest: longTasks.reduce((a, t) => Math.max(a, t.duration), 0),
         longCount: longTasks.length,
         painted: Object.values(s.painted).reduce((a, n) => a + n, 0),
+        latency: s.latency,
+        client: s.clientLatency,
         received: s.received,
       };
     }, jobId);
@@ -89,6 +91,15 @@ export async function browserBench(opts: { url?: string } = {}): Promise<BenchRo
     if (m.toFirstStep !== null) {
       rows.push({ name: 'editor: Run pressed -> first keyframes step event', value: Math.round(m.toFirstStep), unit: 'ms' });
       rows.push({ name: 'editor: first preview painted after the first step (budget 300)', value: Math.round(m.toFirstPaint - m.toFirstStep), unit: 'ms' });
+    }
+    if (m.latency.count > 0) {
+      rows.push(
+        { name: 'editor: first preview, produced on the server -> painted', value: Math.round(m.latency.first ?? 0), unit: 'ms' },
+        { name: 'editor: previews, produced -> painted (mean)', value: Math.round(m.latency.sum / m.latency.count), unit: 'ms' },
+        { name: 'editor: previews, produced -> painted (max)', value: Math.round(m.latency.max), unit: 'ms' },
+        { name: 'editor: previews, received -> painted in the page (mean)', value: Math.round(m.client.sum / m.client.count), unit: 'ms' },
+        { name: 'editor: previews, received -> painted in the page (max)', value: Math.round(m.client.max), unit: 'ms' },
+      );
     }
     rows.push(
       { name: 'editor: longest long task while previews stream (budget 50)', value: Math.round(m.longest), unit: 'ms' },

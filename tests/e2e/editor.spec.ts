@@ -126,14 +126,14 @@ export const spec: Spec = {
       await page.locator(`${nodeSel('prompt')} textarea`).focus();
       await page.keyboard.press('Control+Enter');
       jobId = await waitFor('the job id', () => page.evaluate(() => window.__studio!.activeJobId()), 10_000);
-      let shotTaken = false;
+      let shotsTaken = 0;
       const painted = await waitFor(
         'previews on three nodes',
         async () => {
           const p = await page.evaluate(() => window.__studio!.metrics.painted);
-          if (!shotTaken && Object.keys(p).length >= 1) {
-            shotTaken = true;
-            await shots.take(page, 'running-first-previews');
+          if (shotsTaken < Object.keys(p).length && shotsTaken < 2) {
+            shotsTaken = Object.keys(p).length;
+            await shots.take(page, `running-previews-on-${shotsTaken}-nodes`);
           }
           return Object.keys(p).filter((k) => p[k]! > 0).length >= 3 ? p : null;
         },
@@ -144,7 +144,7 @@ export const spec: Spec = {
         els.filter((c) => Number((c as HTMLCanvasElement).dataset.painted) > 0 && (c as HTMLCanvasElement).width > 0).length,
       );
       assert(canvases >= 3, `painted canvases on nodes: ${canvases} (${JSON.stringify(painted)})`);
-      await shots.take(page, 'running-previews');
+      await shots.take(page, 'previews-on-three-nodes');
     });
 
     await step('the job finishes; every node shows done or cached with its time', async () => {
