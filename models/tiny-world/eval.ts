@@ -47,6 +47,8 @@ const FULL_RUN_PROMPTS = 100;
 const QUICK_PROMPTS = 16;
 const SHEET_VIDEOS = 16;
 const SHEET_COLUMNS = 8;
+/** Prompts between interim reports. */
+const REPORT_EVERY = 10;
 
 const ArgsSchema = z
   .object({
@@ -210,6 +212,145 @@ async function main(): Promise<void> {
     for (const [node, ms] of Object.entries(times)) nodeTimes.set(node, [...(nodeTimes.get(node) ?? []), ms]);
   };
 
+  /** Writes results.json, results.md and the sheets; called every few prompts too, so a cut-short run leaves its numbers. */
+  const writeReport = async () => {
+    const completed = results.length;
+    const summaries: { ours?: Summary; ablation?: Summary; ceiling: Summary } = {
+      ceiling: summarise(results.map((r) => r.ceiling)),
+    };
+    const oursRecords = results.flatMap((r) => (r.ours ? [r.ours] : []));
+    const ablationRecords = results.flatMap((r) => (r.ablation ? [r.ablation] : []));
+    if (oursRecords.length > 0) summaries.ours = summarise(oursRecords);
+    if (ablationRecords.length > 0) summaries.ablation = summarise(ablationRecords);
+    const wholeTuple = results.filter((r) => r.prompt.namesWholeTuple);
+    const wholeTupleSummary = {
+      prompts: wholeTuple.length,
+      ours: summaries.ours ? summarise(wholeTuple.flatMap((r) => (r.ours ? [r.ours] : []))).overall : null,
+      ablation: summaries.ablation ? summarise(wholeTuple.flatMap((r) => (r.ablation ? [r.ablation] : []))).overall : null,
+      ceiling: summarise(wholeTuple.map((r) => r.ceiling)).overall,
+    };
+
+    const table = summaries.ours
+      ? formatTable({ ours: summaries.ours, ablation: summaries.ablation, ceiling: summaries.ceiling })
+      : formatTable({ ours: summaries.ceiling }, 'renderer (ceiling-only run)');
+    const oursMs = oursRecords.map((r) => r.ms!);
+    const ablationMs = ablationRecords.map((r) => r.ms!);
+    const timing = {
+      oursMedianMs: Math.round(median(oursMs)),
+      oursMeanMs: Math.round(mean(oursMs)),
+      oursMaxMs: oursMs.length ? Math.round(Math.max(...oursMs)) : null,
+      ablationMedianMs: Math.round(median(ablationMs)),
+      judgeMeanMs: Math.round(mean(judgeMs)),
+      // Means over the runs in which each node ran (prompt and prior run once per prompt, then come from the cache).
+      nodeMeanMs: Object.fromEntries([...nodeTimes].map(([node, times]) => [node, Math.round(mean(times))])),
+      totalSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    const failures = {
+      ours: commonFailures(oursRecords),
+      ablation: commonFailures(ablationRecords),
+      ceiling: commonFailures(results.map((r) => r.ceiling)),
+    };
+    const framesNote = judgedFrames
+      ? `${judgedFrames.count} frames of ${judgedFrames.width}x${judgedFrames.height} at ${judgedFrames.fps} fps from node "${prepared!.judgedNode}"`
+      : 'renderer only';
+
+    // Contact sheets: the 16 sheet prompts, ours (and the ablation) and the renderer's clips of the same scenes.
+    const sheetOrder = pickSheetPrompts(prompts, SHEET_VIDEOS).filter((p) => p.index < completed);
+    const sheetFiles: Record<string, string> = {};
+    const sheetRows = (kind: 'ours' | 'ablation' | 'ceiling'): SheetRow[] =>
+      sheetOrder.flatMap((p) => {
+        const video = sheetVideos.get(p.index)?.[kind];
+        const record = results[p.index]?.[kind];
+        return video && record ? [{ video, pass: record.pass }] : [];
+      });
+    for (const [kind, file] of [['ours', 'contact-sheet.png'], ['ablation', 'contact-sheet-no-decoder-text.png'], ['ceiling', 'contact-sheet-renderer.png']] as const) {
+      const rows = sheetRows(kind);
+      if (rows.length === 0) continue;
+      await writeSheet(path.join(outDir, file), rows, SHEET_COLUMNS);
+      sheetFiles[kind] = file;
+    }
+
+    const command = `npm run eval:tiny -- ${process.argv.slice(2).join(' ')}`.trim();
+    const resultsJson = {
+      createdAt: new Date().toISOString(),
+      command,
+      options: { prompts: count, seed: args.seed, ablation, ceilingOnly: args['ceiling-only'] },
+      completed,
+      partial: completed < count,
+      pack: pack === null ? null : { name: PACK, ...pack },
+      workflow: prepared === null ? null : { file: path.relative(ROOT_DIR, DEFAULT_WORKFLOW), judgedNode: prepared.judgedNode, notes: prepared.notes, frames: judgedFrames },
+      prompts: describePrompts(prompts),
+      targets: TARGETS,
+      summary: summaries,
+      wholeTuple: wholeTupleSummary,
+      timing,
+      mp4Check,
+      failures,
+      sheets: { files: sheetFiles, prompts: sheetOrder.map((p) => p.index) },
+      videos: results.map((r) => ({
+        index: r.prompt.index,
+        caption: r.prompt.caption,
+        seed: r.prompt.seed,
+        scene: r.prompt.attributes,
+        named: r.prompt.named,
+        namesWholeTuple: r.prompt.namesWholeTuple,
+        ours: r.ours ?? null,
+        ablation: r.ablation ?? null,
+        ceiling: r.ceiling,
+      })),
+    };
+    writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(resultsJson, null, 1)}\n`);
+
+    const pct = (t: { passed: number; judged: number } | null) => (t === null || t.judged === 0 ? 'not run' : `${((100 * t.passed) / t.judged).toFixed(1)}% (${t.passed}/${t.judged})`);
+    const md = [
+      '# tiny-world eval',
+      '',
+      `Written by \`${command}\` (models/tiny-world/eval.ts) on ${resultsJson.createdAt}.`,
+      pack ? `Pack: models/${PACK}, decoder.onnx sha256 \`${pack.decoderSha256}\`.` : 'No pack: renderer (ceiling) only.',
+      `Prompts: ${describePrompts(prompts)} (seed ${args.seed}).`,
+      ...(completed < count ? [`**Partial:** ${completed} of ${count} prompts done when this was written (the run was still going or was cut short).`] : []),
+      `Judged: ${framesNote}, with \`judge()\` of models/tiny-world/world/analyze.ts against the attributes each prompt names.`,
+      ...(prepared?.notes.map((n) => `**Note:** ${n}.`) ?? []),
+      '',
+      table,
+      '',
+      `Overall on the ${wholeTupleSummary.prompts} prompts that name the whole held-out tuple (colour, shape, motion, background): ` +
+        `ours ${pct(wholeTupleSummary.ours)}, no decoder text ${pct(wholeTupleSummary.ablation)}, renderer ${pct(wholeTupleSummary.ceiling)}.`,
+      '',
+      summaries.ours
+        ? `Time per video through the engine (default workflow, warm sessions after the first): median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)}, ` +
+          `max ${seconds(timing.oursMaxMs ?? NaN)}; without decoder text median ${seconds(timing.ablationMedianMs)}; judging ${timing.judgeMeanMs} ms per video; whole eval ${timing.totalSeconds} s. ` +
+          `Mean per node (first video, which loads the sessions, left out): ${Object.entries(timing.nodeMeanMs).map(([node, ms]) => `${node} ${ms} ms`).join(', ')}.`
+        : `Whole run ${timing.totalSeconds} s.`,
+      mp4Check ? `mp4 check (first prompt, exported and decoded again): ${JSON.stringify(mp4Check)}.` : '',
+      '',
+      '## Most common failures',
+      '',
+      ...(summaries.ours ? ['Ours:', '', formatFailures(failures.ours), ''] : []),
+      ...(summaries.ablation ? ['Without decoder text:', '', formatFailures(failures.ablation), ''] : []),
+      'Renderer (the judge\u2019s own errors):',
+      '',
+      formatFailures(failures.ceiling),
+      '',
+      '## Contact sheet',
+      '',
+      `Rows: the ${sheetOrder.length} prompts below, top to bottom; columns: ${SHEET_COLUMNS} frames spread over the clip; left stripe green = obeys every named attribute, red = not.`,
+      '',
+      ...(sheetFiles.ours ? ['![generated videos](contact-sheet.png)', ''] : []),
+      ...Object.entries(sheetFiles).map(([kind, file]) => `- ${kind === 'ours' ? 'generated' : kind === 'ablation' ? 'generated without decoder text' : 'renderer (ceiling)'}: [${file}](${file})`),
+      '',
+      '| row | prompt | ours | no decoder text | renderer |',
+      '| --- | --- | --- | --- | --- |',
+      ...sheetOrder.map((p, row) => {
+        const r = results[p.index]!;
+        return `| ${row + 1} | ${p.caption} | ${r.ours ? verdictText(r.ours) : '-'} | ${r.ablation ? verdictText(r.ablation) : '-'} | ${verdictText(r.ceiling)} |`;
+      }),
+      '',
+    ].join('\n');
+    writeFileSync(path.join(outDir, 'results.md'), md);
+    return { table, wholeTupleSummary, pct, timing, framesNote, sheetFiles, summaries };
+  };
+
   for (const prompt of prompts) {
     const label = `${String(prompt.index + 1).padStart(String(count).length)}/${count}`;
     let ours: RunRecord | undefined;
@@ -266,138 +407,10 @@ async function main(): Promise<void> {
       `ceiling ${verdictText(ceiling)}`,
     ].filter((p) => p !== null);
     console.log(`${label}  ${parts.join(' | ')} | "${prompt.caption}"`);
+    if (results.length % REPORT_EVERY === 0 && results.length < prompts.length) await writeReport();
   }
 
-  const summaries: { ours?: Summary; ablation?: Summary; ceiling: Summary } = {
-    ceiling: summarise(results.map((r) => r.ceiling)),
-  };
-  const oursRecords = results.flatMap((r) => (r.ours ? [r.ours] : []));
-  const ablationRecords = results.flatMap((r) => (r.ablation ? [r.ablation] : []));
-  if (oursRecords.length > 0) summaries.ours = summarise(oursRecords);
-  if (ablationRecords.length > 0) summaries.ablation = summarise(ablationRecords);
-  const wholeTuple = results.filter((r) => r.prompt.namesWholeTuple);
-  const wholeTupleSummary = {
-    prompts: wholeTuple.length,
-    ours: summaries.ours ? summarise(wholeTuple.flatMap((r) => (r.ours ? [r.ours] : []))).overall : null,
-    ablation: summaries.ablation ? summarise(wholeTuple.flatMap((r) => (r.ablation ? [r.ablation] : []))).overall : null,
-    ceiling: summarise(wholeTuple.map((r) => r.ceiling)).overall,
-  };
-
-  const table = summaries.ours
-    ? formatTable({ ours: summaries.ours, ablation: summaries.ablation, ceiling: summaries.ceiling })
-    : formatTable({ ours: summaries.ceiling }, 'renderer (ceiling-only run)');
-  const oursMs = oursRecords.map((r) => r.ms!);
-  const ablationMs = ablationRecords.map((r) => r.ms!);
-  const timing = {
-    oursMedianMs: Math.round(median(oursMs)),
-    oursMeanMs: Math.round(mean(oursMs)),
-    oursMaxMs: oursMs.length ? Math.round(Math.max(...oursMs)) : null,
-    ablationMedianMs: Math.round(median(ablationMs)),
-    judgeMeanMs: Math.round(mean(judgeMs)),
-    // Means over the runs in which each node ran (prompt and prior run once per prompt, then come from the cache).
-    nodeMeanMs: Object.fromEntries([...nodeTimes].map(([node, times]) => [node, Math.round(mean(times))])),
-    totalSeconds: Math.round((performance.now() - started) / 1000),
-  };
-  const failures = {
-    ours: commonFailures(oursRecords),
-    ablation: commonFailures(ablationRecords),
-    ceiling: commonFailures(results.map((r) => r.ceiling)),
-  };
-  const framesNote = judgedFrames
-    ? `${judgedFrames.count} frames of ${judgedFrames.width}x${judgedFrames.height} at ${judgedFrames.fps} fps from node "${prepared!.judgedNode}"`
-    : 'renderer only';
-
-  // Contact sheets: the 16 sheet prompts, ours (and the ablation) and the renderer's clips of the same scenes.
-  const sheetOrder = pickSheetPrompts(prompts, SHEET_VIDEOS);
-  const sheetFiles: Record<string, string> = {};
-  const sheetRows = (kind: 'ours' | 'ablation' | 'ceiling'): SheetRow[] =>
-    sheetOrder.flatMap((p) => {
-      const video = sheetVideos.get(p.index)?.[kind];
-      const record = results[p.index]![kind];
-      return video && record ? [{ video, pass: record.pass }] : [];
-    });
-  for (const [kind, file] of [['ours', 'contact-sheet.png'], ['ablation', 'contact-sheet-no-decoder-text.png'], ['ceiling', 'contact-sheet-renderer.png']] as const) {
-    const rows = sheetRows(kind);
-    if (rows.length === 0) continue;
-    await writeSheet(path.join(outDir, file), rows, SHEET_COLUMNS);
-    sheetFiles[kind] = file;
-  }
-
-  const command = `npm run eval:tiny -- ${process.argv.slice(2).join(' ')}`.trim();
-  const resultsJson = {
-    createdAt: new Date().toISOString(),
-    command,
-    options: { prompts: count, seed: args.seed, ablation, ceilingOnly: args['ceiling-only'] },
-    pack: pack === null ? null : { name: PACK, ...pack },
-    workflow: prepared === null ? null : { file: path.relative(ROOT_DIR, DEFAULT_WORKFLOW), judgedNode: prepared.judgedNode, notes: prepared.notes, frames: judgedFrames },
-    prompts: describePrompts(prompts),
-    targets: TARGETS,
-    summary: summaries,
-    wholeTuple: wholeTupleSummary,
-    timing,
-    mp4Check,
-    failures,
-    sheets: { files: sheetFiles, prompts: sheetOrder.map((p) => p.index) },
-    videos: results.map((r) => ({
-      index: r.prompt.index,
-      caption: r.prompt.caption,
-      seed: r.prompt.seed,
-      scene: r.prompt.attributes,
-      named: r.prompt.named,
-      namesWholeTuple: r.prompt.namesWholeTuple,
-      ours: r.ours ?? null,
-      ablation: r.ablation ?? null,
-      ceiling: r.ceiling,
-    })),
-  };
-  writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(resultsJson, null, 1)}\n`);
-
-  const pct = (t: { passed: number; judged: number } | null) => (t === null || t.judged === 0 ? 'not run' : `${((100 * t.passed) / t.judged).toFixed(1)}% (${t.passed}/${t.judged})`);
-  const md = [
-    '# tiny-world eval',
-    '',
-    `Written by \`${command}\` (models/tiny-world/eval.ts) on ${resultsJson.createdAt}.`,
-    pack ? `Pack: models/${PACK}, decoder.onnx sha256 \`${pack.decoderSha256}\`.` : 'No pack: renderer (ceiling) only.',
-    `Prompts: ${describePrompts(prompts)} (seed ${args.seed}).`,
-    `Judged: ${framesNote}, with \`judge()\` of models/tiny-world/world/analyze.ts against the attributes each prompt names.`,
-    ...(prepared?.notes.map((n) => `**Note:** ${n}.`) ?? []),
-    '',
-    table,
-    '',
-    `Overall on the ${wholeTupleSummary.prompts} prompts that name the whole held-out tuple (colour, shape, motion, background): ` +
-      `ours ${pct(wholeTupleSummary.ours)}, no decoder text ${pct(wholeTupleSummary.ablation)}, renderer ${pct(wholeTupleSummary.ceiling)}.`,
-    '',
-    summaries.ours
-      ? `Time per video through the engine (default workflow, warm sessions after the first): median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)}, ` +
-        `max ${seconds(timing.oursMaxMs ?? NaN)}; without decoder text median ${seconds(timing.ablationMedianMs)}; judging ${timing.judgeMeanMs} ms per video; whole eval ${timing.totalSeconds} s. ` +
-        `Mean per node (first video, which loads the sessions, left out): ${Object.entries(timing.nodeMeanMs).map(([node, ms]) => `${node} ${ms} ms`).join(', ')}.`
-      : `Whole run ${timing.totalSeconds} s.`,
-    mp4Check ? `mp4 check (first prompt, exported and decoded again): ${JSON.stringify(mp4Check)}.` : '',
-    '',
-    '## Most common failures',
-    '',
-    ...(summaries.ours ? ['Ours:', '', formatFailures(failures.ours), ''] : []),
-    ...(summaries.ablation ? ['Without decoder text:', '', formatFailures(failures.ablation), ''] : []),
-    'Renderer (the judge\u2019s own errors):',
-    '',
-    formatFailures(failures.ceiling),
-    '',
-    '## Contact sheet',
-    '',
-    `Rows: the ${sheetOrder.length} prompts below, top to bottom; columns: ${SHEET_COLUMNS} frames spread over the clip; left stripe green = obeys every named attribute, red = not.`,
-    '',
-    ...(sheetFiles.ours ? ['![generated videos](contact-sheet.png)', ''] : []),
-    ...Object.entries(sheetFiles).map(([kind, file]) => `- ${kind === 'ours' ? 'generated' : kind === 'ablation' ? 'generated without decoder text' : 'renderer (ceiling)'}: [${file}](${file})`),
-    '',
-    '| row | prompt | ours | no decoder text | renderer |',
-    '| --- | --- | --- | --- | --- |',
-    ...sheetOrder.map((p, row) => {
-      const r = results[p.index]!;
-      return `| ${row + 1} | ${p.caption} | ${r.ours ? verdictText(r.ours) : '-'} | ${r.ablation ? verdictText(r.ablation) : '-'} | ${verdictText(r.ceiling)} |`;
-    }),
-    '',
-  ].join('\n');
-  writeFileSync(path.join(outDir, 'results.md'), md);
+  const { table, wholeTupleSummary, pct, timing, framesNote, sheetFiles, summaries } = await writeReport();
   rmSync(workDir, { recursive: true, force: true });
   await models?.release();
 
