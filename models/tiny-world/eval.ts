@@ -215,6 +215,8 @@ async function main(): Promise<void> {
   /** Writes results.json, results.md and the sheets; called every few prompts too, so a cut-short run leaves its numbers. */
   const writeReport = async () => {
     const completed = results.length;
+    const ablationCompleted = results.filter((r) => r.ablation !== undefined).length;
+    const partial = completed < count || (ablation && context !== null && ablationCompleted < count);
     const summaries: { ours?: Summary; ablation?: Summary; ceiling: Summary } = {
       ceiling: summarise(results.map((r) => r.ceiling)),
     };
@@ -276,7 +278,8 @@ async function main(): Promise<void> {
       command,
       options: { prompts: count, seed: args.seed, ablation, ceilingOnly: args['ceiling-only'] },
       completed,
-      partial: completed < count,
+      ablationCompleted,
+      partial,
       pack: pack === null ? null : { name: PACK, ...pack },
       workflow: prepared === null ? null : { file: path.relative(ROOT_DIR, DEFAULT_WORKFLOW), judgedNode: prepared.judgedNode, notes: prepared.notes, frames: judgedFrames },
       prompts: describePrompts(prompts),
@@ -308,7 +311,7 @@ async function main(): Promise<void> {
       `Written by \`${command}\` (models/tiny-world/eval.ts) on ${resultsJson.createdAt}.`,
       pack ? `Pack: models/${PACK}, decoder.onnx sha256 \`${pack.decoderSha256}\`.` : 'No pack: renderer (ceiling) only.',
       `Prompts: ${describePrompts(prompts)} (seed ${args.seed}).`,
-      ...(completed < count ? [`**Partial:** ${completed} of ${count} prompts done when this was written (the run was still going or was cut short).`] : []),
+      ...(partial ? [`**Partial:** ${completed} of ${count} prompts generated, ${ablationCompleted} of them again without decoder text, when this was written (the run was still going or was cut short).`] : []),
       `Judged: ${framesNote}, with \`judge()\` of models/tiny-world/world/analyze.ts against the attributes each prompt names.`,
       ...(prepared?.notes.map((n) => `**Note:** ${n}.`) ?? []),
       '',
@@ -351,12 +354,12 @@ async function main(): Promise<void> {
     return { table, wholeTupleSummary, pct, timing, framesNote, sheetFiles, summaries };
   };
 
+  const labelOf = (prompt: EvalPrompt) => `${String(prompt.index + 1).padStart(String(count).length)}/${count}`;
+  // Phase 1: ours and the ceiling for every prompt; phase 2: the ablation. Ours comes first
+  // so that a run cut short still has the main measurement over all prompts.
   for (const prompt of prompts) {
-    const label = `${String(prompt.index + 1).padStart(String(count).length)}/${count}`;
     let ours: RunRecord | undefined;
-    let noText: RunRecord | undefined;
     let oursVideo: Video | undefined;
-    let noTextVideo: Video | undefined;
     if (context !== null && prepared !== null) {
       // The first video also goes through the export node, and its mp4 is decoded and judged too.
       const checkMp4 = prompt.index === 0 && !args['no-mp4-check'];
@@ -383,31 +386,30 @@ async function main(): Promise<void> {
         };
         console.log(`eval:tiny: mp4 check: ${JSON.stringify(mp4Check)}`);
       }
-      if (ablation) {
-        const plain = await generateVideo(prepared, workflowForPrompt(prepared, registry, prompt, false), context);
-        noText = recordJudgement(judge(plain.video, prompt.named), plain.ms);
-        addNodeTimes(plain.nodeMs);
-        noTextVideo = plain.video;
-      }
     }
     const ceilingWidth = judgedFrames?.width ?? 128;
     const rendered = videoFromPixels(renderClip(prompt.attributes, prompt.seed, { width: ceilingWidth }), ceilingWidth);
     const ceiling = recordJudgement(judge(rendered, prompt.named));
-    results.push({ prompt, ceiling, ours, ablation: noText });
+    results.push({ prompt, ceiling, ours });
     if (sheetPrompts.has(prompt.index)) {
-      sheetVideos.set(prompt.index, {
-        ceiling: sheetFrames(rendered, SHEET_COLUMNS),
-        ...(oursVideo ? { ours: sheetFrames(oursVideo, SHEET_COLUMNS) } : {}),
-        ...(noTextVideo ? { ablation: sheetFrames(noTextVideo, SHEET_COLUMNS) } : {}),
-      });
+      sheetVideos.set(prompt.index, { ceiling: sheetFrames(rendered, SHEET_COLUMNS), ...(oursVideo ? { ours: sheetFrames(oursVideo, SHEET_COLUMNS) } : {}) });
     }
-    const parts = [
-      ours ? `ours ${seconds(ours.ms!)} ${verdictText(ours)}` : null,
-      noText ? `no text ${seconds(noText.ms!)} ${verdictText(noText)}` : null,
-      `ceiling ${verdictText(ceiling)}`,
-    ].filter((p) => p !== null);
-    console.log(`${label}  ${parts.join(' | ')} | "${prompt.caption}"`);
+    const parts = [ours ? `ours ${seconds(ours.ms!)} ${verdictText(ours)}` : null, `ceiling ${verdictText(ceiling)}`].filter((p) => p !== null);
+    console.log(`${labelOf(prompt)}  ${parts.join(' | ')} | "${prompt.caption}"`);
     if (results.length % REPORT_EVERY === 0 && results.length < prompts.length) await writeReport();
+  }
+  if (ablation && context !== null && prepared !== null) {
+    console.log('eval:tiny: the ablation: the same prompts and seeds, keyframes node with decoderText false');
+    for (const prompt of prompts) {
+      const plain = await generateVideo(prepared, workflowForPrompt(prepared, registry, prompt, false), context);
+      const noText = recordJudgement(judge(plain.video, prompt.named), plain.ms);
+      addNodeTimes(plain.nodeMs);
+      results[prompt.index]!.ablation = noText;
+      const sheet = sheetVideos.get(prompt.index);
+      if (sheet) sheet.ablation = sheetFrames(plain.video, SHEET_COLUMNS);
+      console.log(`${labelOf(prompt)}  no text ${seconds(noText.ms!)} ${verdictText(noText)} | ours ${verdictText(results[prompt.index]!.ours!)} | "${prompt.caption}"`);
+      if ((prompt.index + 1) % REPORT_EVERY === 0 && prompt.index + 1 < prompts.length) await writeReport();
+    }
   }
 
   const { table, wholeTupleSummary, pct, timing, framesNote, sheetFiles, summaries } = await writeReport();
