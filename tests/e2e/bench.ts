@@ -65,8 +65,9 @@ export async function browserBench(opts: { url?: string } = {}): Promise<BenchRo
     const m = await page.evaluate((id) => {
       const s = window.__studio!.metrics;
       const b = (window as unknown as { __bench: { longTasks: { start: number; duration: number }[]; frames: number[] } }).__bench;
+      // While previews stream: from the first paint to the last.
       const from = s.firstPaintAt!;
-      const to = performance.now() - 500;
+      const to = s.lastPaintAt!;
       const frames = b.frames.filter((t) => t >= from && t <= to);
       let maxGap = 0;
       for (let i = 1; i < frames.length; i++) maxGap = Math.max(maxGap, frames[i]! - frames[i - 1]!);
