@@ -191,7 +191,7 @@ function Progress({ run }: { run: NodeRunState }) {
   const frac = run.total > 0 ? Math.min(1, run.done / run.total) : 0;
   return (
     <div className="node-progress" title={run.label}>
-      <div className={`bar ${run.total === 0 ? 'indeterminate' : ''}`} style={{ width: `${run.total > 0 ? frac * 100 : 30}%` }} />
+      <div className={`bar ${run.total === 0 ? 'indeterminate' : ''}`} style={run.total > 0 ? { transform: `scaleX(${frac})` } : undefined} />
       <span className="progress-text">
         {run.label ? `${run.label} · ` : ''}
         {run.total > 0 ? `step ${run.done}/${run.total}` : 'starting'}

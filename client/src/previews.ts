@@ -24,6 +24,8 @@ export interface PreviewMetrics {
   runPressedAt: number | null;
   /** performance.now() when the first preview of the run after it was painted. */
   firstPaintAt: number | null;
+  /** performance.now() of the latest paint: with firstPaintAt, the streaming window. */
+  lastPaintAt: number | null;
   /** Frames painted per node for the active job. */
   painted: Record<string, number>;
   received: number;
@@ -63,7 +65,7 @@ export class PreviewStore {
   private rafPending = false;
   private jobId: string | null = null;
   private early = new Map<string, Pending>();
-  readonly metrics: PreviewMetrics = { runPressedAt: null, firstPaintAt: null, painted: {}, received: 0, firstProgressAt: {}, latency: emptyLatency(), clientLatency: emptyLatency() };
+  readonly metrics: PreviewMetrics = { runPressedAt: null, firstPaintAt: null, lastPaintAt: null, painted: {}, received: 0, firstProgressAt: {}, latency: emptyLatency(), clientLatency: emptyLatency() };
 
   private key = (job: string, node: string) => `${job}\u0000${node}`;
 
@@ -105,6 +107,9 @@ export class PreviewStore {
     }
     const { header, image } = decoded;
     this.metrics.received += 1;
+    // A sampling step arrives as every frame of the clip; following one frame through
+    // the steps shows how it emerges, and saves decoding the rest.
+    if (header.kind === 'step' && header.frame !== 0) return;
     // Copy: the view points into the socket's buffer.
     const blob = new Blob([image.slice()], { type: header.mime });
     const receivedAt = performance.now();
@@ -138,6 +143,7 @@ export class PreviewStore {
         for (const c of this.canvases.get(node) ?? []) this.paint(c, p.bitmap);
         this.metrics.painted[node] = (this.metrics.painted[node] ?? 0) + 1;
         if (this.metrics.firstPaintAt === null && this.metrics.runPressedAt !== null) this.metrics.firstPaintAt = performance.now();
+        this.metrics.lastPaintAt = performance.now();
         addLatency(this.metrics.latency, Date.now() - p.header.at);
         addLatency(this.metrics.clientLatency, performance.now() - p.receivedAt);
       }
