@@ -126,12 +126,12 @@ describe('ncnn -> ONNX', () => {
     expect(outputs.out!.data).toEqual([...box, ...box.map((v) => -v)]);
   });
 
-  it('PReLU applies one slope per channel', async () => {
+  it.each(['prelu', 'relu-mix'] as const)('PReLU applies one slope per channel (written as %s)', async (preluForm) => {
     const text = param('Input in 0 1 data', 'PReLU act 1 1 data out 0=2');
     const bin = new Bin().raw([0.1, 0.5]).bytes();
-    const { outputs } = await run(text, bin, { data: { dims: [1, 2, 1, 2], data: [-1, 2, -1, 2] } });
-    expect(outputs.out!.data[0]).toBeCloseTo(-0.1, 6);
-    expect(outputs.out!.data.slice(1)).toEqual([2, -0.5, 2]);
+    const { outputs, converted } = await run(text, bin, { data: { dims: [1, 2, 1, 2], data: [-1, 2, -1, 2] } }, { preluForm });
+    [-0.1, 2, -0.5, 2].forEach((v, i) => expect(outputs.out!.data[i]).toBeCloseTo(v, 6));
+    expect(converted.onnxOps.PRelu ?? 0).toBe(preluForm === 'prelu' ? 1 : 0);
   });
 
   it('PixelShuffle mode 0 is CRD (PyTorch pixel_shuffle), not ONNX default DCR', async () => {

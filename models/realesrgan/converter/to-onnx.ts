@@ -41,6 +41,12 @@ export interface ConvertOptions {
    * the same arithmetic, several times faster than ORT's CPU Resize. Default true.
    */
   resizeAsConv?: boolean;
+  /**
+   * 'relu-mix' writes PReLU as s*x + (1-s)*relu(x): ONNX Runtime's CPU PRelu kernel is a
+   * slow generic broadcast (a third of animevideov3's time), the Relu/Mul/Add chain is
+   * not. Equal up to one float rounding. Default 'prelu'.
+   */
+  preluForm?: 'prelu' | 'relu-mix';
   /** Channels of an input blob when neither its Input layer nor a convolution reading it says. */
   inputChannels?: Record<string, number>;
   graphName?: string;
@@ -438,8 +444,19 @@ const RULES: Record<string, LayerRule> = {
       const ch = c.infos[0]!.channels;
       if (n !== 1 && ch !== undefined && n !== ch) fail(layer, `${n} slopes for ${ch} channels`);
       // [C,1,1] broadcasts over [B,C,H,W] the way ncnn applies one slope per channel.
-      const slope = g.constant(`${layer.name}_slope`, n === 1 ? [1] : [n, 1, 1], bin.loadRaw(n, `${layer.name} slopes`));
-      g.node('PRelu', layer.name, [input!, slope], [output!]);
+      const dims = n === 1 ? [1] : [n, 1, 1];
+      const slopes = bin.loadRaw(n, `${layer.name} slopes`);
+      if (c.options.preluForm !== 'relu-mix') {
+        g.node('PRelu', layer.name, [input!, g.constant(`${layer.name}_slope`, dims, slopes)], [output!]);
+        return [c.infos[0]!];
+      }
+      const relu = g.fresh(`${layer.name}_relu`);
+      const scaled = g.fresh(`${layer.name}_sx`);
+      const kept = g.fresh(`${layer.name}_kept`);
+      g.node('Relu', `${layer.name}_relu`, [input!], [relu]);
+      g.node('Mul', `${layer.name}_sx`, [input!, g.constant(`${layer.name}_slope`, dims, slopes)], [scaled]);
+      g.node('Mul', `${layer.name}_kept`, [relu, g.constant(`${layer.name}_one_minus_slope`, dims, slopes.map((v) => 1 - v))], [kept]);
+      g.node('Add', layer.name, [scaled, kept], [output!]);
       return [c.infos[0]!];
     },
   },
