@@ -113,10 +113,17 @@ export class RunStore {
         this.patchNode(ev.jobId, ev.nodeId, (s) => ({ ...s, state: 'failed', error: ev.message }));
         break;
       case 'job.error':
-        this.patch(ev.jobId, (j) => ({ ...j, status: 'failed', error: ev.message, problems: ev.problems ?? j.problems }));
+        this.patch(ev.jobId, (j) => ({
+          ...j,
+          status: 'failed',
+          error: ev.message,
+          problems: ev.problems ?? j.problems,
+          nodes: settle(j.nodes, { running: 'failed', waiting: 'skipped' }),
+        }));
         break;
       case 'job.cancelled':
-        this.patch(ev.jobId, (j) => ({ ...j, status: 'cancelled' }));
+        // The server sends no per-node events for a cancel: settle what was in flight.
+        this.patch(ev.jobId, (j) => ({ ...j, status: 'cancelled', nodes: settle(j.nodes, { running: 'cancelled', waiting: 'cancelled' }) }));
         break;
       case 'job.finished': {
         const job = this.jobs.get(ev.jobId);
@@ -134,6 +141,12 @@ export class RunStore {
         break;
     }
   }
+}
+
+function settle(nodes: JobSummary['nodes'], to: Partial<Record<NodeRunState['state'], NodeRunState['state']>>): JobSummary['nodes'] {
+  const out: JobSummary['nodes'] = {};
+  for (const [id, n] of Object.entries(nodes)) out[id] = to[n.state] ? { ...n, state: to[n.state]! } : n;
+  return out;
 }
 
 export const runStore = new RunStore();

@@ -226,6 +226,23 @@ export const spec: Spec = {
       await shots.take(page, 'dropped-video');
     });
 
+    await step('cancel a running job', async () => {
+      await page.click(`${nodeSel('keyframes')} [data-testid="randomise-seed"]`);
+      await page.click('[data-testid="run"]');
+      const before = jobId;
+      const id = await waitFor('a new job', async () => {
+        const j = await page.evaluate(() => window.__studio!.activeJobId());
+        return j !== before ? j : null;
+      });
+      await waitFor('keyframes running', async () => (await page.locator(nodeSel('keyframes')).getAttribute('data-state')) === 'running', 60_000, 50);
+      await page.click('[data-testid="cancel"]');
+      await waitFor('the job cancelled', async () => (await job(server, id!)).status === 'cancelled', 30_000, 200);
+      await page.click('[data-testid="tab-queue"]');
+      await page.locator(`[data-testid="job-${id}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
+      await waitFor('keyframes shows it', async () => (await page.locator(nodeSel('keyframes')).getAttribute('data-state')) === 'cancelled', 5000);
+      await shots.take(page, 'cancelled');
+    });
+
     await step('no errors in the page', async () => {
       assert(watch.errors.length === 0, `page errors:\n${watch.errors.join('\n')}`);
     });

@@ -18,7 +18,12 @@ export const spec: Spec = {
     const context = await browser.newContext({ viewport: { width: 1600, height: 950 } });
     const page = await context.newPage();
     const watch = watchPage(page);
-    page.on('dialog', (d) => void d.accept());
+    const dialogs: string[] = [];
+    let acceptDialogs = true;
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void (acceptDialogs ? d.accept() : d.dismiss());
+    });
     const shots = new Shots('library');
 
     await step('open the page and edit the prompt', async () => {
@@ -26,6 +31,14 @@ export const spec: Spec = {
       await page.locator(nodeSel('prompt')).waitFor({ timeout: 20_000 });
       await page.locator(`${nodeSel('prompt')} textarea`).fill(PROMPT);
       await waitFor('the unsaved mark', async () => (await page.locator('[data-testid="dirty"]').textContent())?.includes('unsaved'), 5000);
+    });
+
+    await step('unsaved changes: New asks first, and keeps the graph when told no', async () => {
+      acceptDialogs = false;
+      await page.click('button:has-text("New")');
+      await waitFor('the question', async () => dialogs.some((m) => m.includes('Discard unsaved changes')), 3000);
+      assert((await promptText(page)) === PROMPT, 'the graph is still there');
+      acceptDialogs = true;
     });
 
     await step('save the workflow to the library', async () => {
