@@ -765,7 +765,7 @@ function Studio() {
               fitView
             >
               <Background variant={BackgroundVariant.Dots} gap={22} size={1.2} color="#2c333d" />
-              <MiniMap pannable zoomable nodeColor={(n) => categoryColour(descs.get((n as StudioNode).data.nodeType)?.category ?? '')} maskColor="rgba(10,12,16,0.7)" />
+              <MiniMap pannable zoomable style={{ width: 170, height: 110 }} nodeColor={(n) => categoryColour(descs.get((n as StudioNode).data.nodeType)?.category ?? '')} maskColor="rgba(10,12,16,0.7)" />
               <Controls showInteractive={false} />
               <ConnectionHint descs={descs} nodes={nodes} edges={edges} />
             </ReactFlow>
