@@ -278,6 +278,10 @@ export class JobQueue extends EventEmitter<{ event: [ServerEvent]; preview: [Pre
           }
           this.emit('event', { ...e, jobId: s.id });
         },
+        onNodeOutputs: (nodeId, outputs) => {
+          const frames = Object.values(outputs).find((v): v is FrameSet => !!v && typeof v === 'object' && Array.isArray((v as FrameSet).frames));
+          if (frames) job.nodeFrames.set(nodeId, frames);
+        },
         onPreview: (nodeId, frames, info) => {
           if (info.kind === 'step' && info.step !== undefined) {
             let steps = job.stepFrames.get(nodeId);
@@ -287,10 +291,6 @@ export class JobQueue extends EventEmitter<{ event: [ServerEvent]; preview: [Pre
           this.emit('preview', { jobId: s.id, nodeId, frames, info, at: Date.now() });
         },
       });
-      for (const [nodeId, outputs] of result.outputs) {
-        const frames = Object.values(outputs).find((v): v is FrameSet => !!v && typeof v === 'object' && Array.isArray((v as FrameSet).frames));
-        if (frames) job.nodeFrames.set(nodeId, frames);
-      }
       s.files = result.files.map(({ node, file }): JobFile => {
         // Files from a cached export live in an older job's folder; the URL names that job.
         const owner = path.basename(path.dirname(path.dirname(file.path)));
@@ -309,6 +309,7 @@ export class JobQueue extends EventEmitter<{ event: [ServerEvent]; preview: [Pre
         for (const n of Object.values(s.nodes)) if (n.state === 'running' || n.state === 'waiting') n.state = 'cancelled';
         this.persist(job);
         this.emit('event', { type: 'job.cancelled', jobId: s.id });
+        this.emit('event', { type: 'job.state', job: s });
       } else {
         s.status = 'failed';
         s.error = error instanceof Error ? error.message : String(error);
@@ -316,6 +317,7 @@ export class JobQueue extends EventEmitter<{ event: [ServerEvent]; preview: [Pre
         if (!(error instanceof NodeFailedError) && !(error instanceof WorkflowInvalidError)) console.error(error);
         this.persist(job);
         this.emit('event', { type: 'job.error', jobId: s.id, message: s.error, problems: s.problems });
+        this.emit('event', { type: 'job.state', job: s });
       }
     }
   }

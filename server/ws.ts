@@ -145,7 +145,10 @@ export class Hub {
       for (const s of shared) client.pending.set(`${p.jobId}/${p.nodeId}/${s.header.kind}/${s.header.frame}`, s);
       any = true;
     }
-    if (any) this.schedule();
+    if (!any) return;
+    // Encode now, once for every client, so the first flush does not wait on the encoder.
+    for (const s of shared) s.bytes = encodeJpeg(s.frame, s.header.width, s.header.height).then((jpeg) => encodePreview(s.header, jpeg));
+    this.schedule();
   }
 
   private schedule(): void {
@@ -174,11 +177,10 @@ export class Hub {
         const batch = [...client.pending.entries()];
         client.pending.clear();
         try {
-          for (const [, s] of batch) {
-            s.bytes ??= encodeJpeg(s.frame, s.header.width, s.header.height).then((jpeg) => encodePreview(s.header, jpeg));
-            const message = await s.bytes;
-            if (client.socket.readyState === WebSocket.OPEN) client.socket.send(message);
-          }
+          const messages = await Promise.all(
+            batch.map(([, s]) => (s.bytes ??= encodeJpeg(s.frame, s.header.width, s.header.height).then((jpeg) => encodePreview(s.header, jpeg)))),
+          );
+          for (const message of messages) if (client.socket.readyState === WebSocket.OPEN) client.socket.send(message);
         } finally {
           client.flushing = false;
         }

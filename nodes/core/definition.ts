@@ -67,9 +67,9 @@ export interface ExecContext {
   signal: AbortSignal;
   progress(done: number, total: number, label?: string): void;
   preview(frames: FrameSet, info: PreviewInfo): void;
-  /** The whole workflow being run (export embeds it) and the job's seed. */
+  /** The whole workflow being run (export embeds it) and the job's seed (the first "seed" param, if any). */
   workflow: Workflow;
-  seed: number;
+  seed: number | null;
   /** Folder where this job's outputs go (absolute). */
   outputDir: string;
   /** Resolves a user-given input path inside the allowed folders, or throws. */

@@ -35,6 +35,8 @@ export interface ExecuteOptions {
   inputRoots: readonly string[];
   onEvent?: (event: ExecEvent) => void;
   onPreview?: (nodeId: string, frames: FrameSet, info: PreviewInfo) => void;
+  /** Each node's outputs as soon as it has them (computed or cached). */
+  onNodeOutputs?: (nodeId: string, outputs: Record<string, unknown>) => void;
 }
 
 export interface ExecuteResult {
@@ -129,6 +131,7 @@ export async function executeGraph(graph: ValidatedGraph, options: ExecuteOption
   const throwIfAborted = () => {
     if (signal.aborted) throw new CancelledError();
   };
+  const workflowSeed = jobSeed(graph);
 
   for (let index = 0; index < graph.order.length; index++) {
     throwIfAborted();
@@ -169,20 +172,21 @@ export async function executeGraph(graph: ValidatedGraph, options: ExecuteOption
       hashes.set(nodeId, Object.fromEntries(Object.keys(def.outputs).map((p) => [p, outputHash(key, p)])));
       cachedNodes.push(nodeId);
       collectFiles(nodeId, cached, files);
+      options.onNodeOutputs?.(nodeId, cached);
       emit({ type: 'node.cached', nodeId, output: describeOutputs(cached) });
       continue;
     }
 
     emit({ type: 'node.started', nodeId });
     const started = performance.now();
-    const seed = typeof params.seed === 'number' ? params.seed : seedFromString(`${nodeId}`);
+    const rngSeed = typeof params.seed === 'number' ? params.seed : (seedFromString(nodeId) ^ (workflowSeed ?? 0)) >>> 0;
     const ctx: ExecContext = {
       nodeId,
       models,
-      rng: new SeededRng(seed),
+      rng: new SeededRng(rngSeed),
       signal,
       workflow: graph.workflow,
-      seed,
+      seed: workflowSeed,
       outputDir: options.outputDir,
       resolveInputPath,
       throwIfAborted,
@@ -211,9 +215,19 @@ export async function executeGraph(graph: ValidatedGraph, options: ExecuteOption
     hashes.set(nodeId, Object.fromEntries(Object.keys(def.outputs).map((p) => [p, outputHash(key, p)])));
     if (!def.volatile) cache.set(key, produced);
     collectFiles(nodeId, produced, files);
+    options.onNodeOutputs?.(nodeId, produced);
     emit({ type: 'node.finished', nodeId, ms: Math.round(ms), output: describeOutputs(produced) });
   }
   return { outputs, files, nodeMs, cachedNodes };
+}
+
+/** The job's seed: the first "seed" param in file order (the CLI's --seed sets them all). */
+export function jobSeed(graph: Pick<ValidatedGraph, 'workflow' | 'params'>): number | null {
+  for (const node of graph.workflow.nodes) {
+    const seed = graph.params.get(node.id)?.seed;
+    if (typeof seed === 'number') return seed;
+  }
+  return null;
 }
 
 function skipRest(graph: ValidatedGraph, failedIndex: number, emit: (e: ExecEvent) => void): void {

@@ -168,6 +168,9 @@ export class ModelRuntime implements ModelAccess {
           intraOpNumThreads: this.threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
+          // Spinning worker threads burn a core while waiting; on a shared 2-core machine
+          // that slows everything else (previews, ffmpeg) more than it speeds ORT up.
+          extra: { session: { intra_op: { allow_spinning: '0' } } },
         }),
       );
       this.sessions.set(key, session);
