@@ -21,7 +21,7 @@ const USAGE = `usage: npm run generate -- [options]
   --prompt TEXT        prompt for every prompt node
   --seed N             seed for every node that has one
   --out FILE           copy the exported file here (its extension picks the export format)
-  --workflow FILE      workflow .json, or an exported .mp4/.webm/.gif/.png carrying one
+  --workflow FILE      workflow .json, or an exported .mp4/.webm/.gif/.png/.zip carrying one
                        (default: workflows/text-to-video.json)
   --set NODE.PARAM=V   override any parameter (V parsed as JSON when it parses), repeatable
   --device cpu|cuda    execution provider (default cpu)
@@ -36,7 +36,7 @@ function fail(code: number, message: string): never {
 
 async function loadWorkflow(file: string): Promise<unknown> {
   if (!existsSync(file)) throw new UsageError(`--workflow: no file "${file}"`);
-  if (/\.(mp4|webm|gif|png|mov)$/i.test(file)) {
+  if (/\.(mp4|webm|gif|png|mov|zip)$/i.test(file)) {
     const found = await readWorkflowFromMediaIfAvailable(file);
     return found.workflow;
   }
