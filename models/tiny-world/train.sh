@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
-# ae-dec -> decoder-image -> decoder-video -> interp -> export. Every stage resumes from its
+# ae-dec -> decoder-image -> decoder-video -> interp (v2) -> export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -39,7 +39,8 @@ for s in "${stages[@]}"; do
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
     decoder-image) run decoder-image decoder-image_final.pt stage_decoder.py image ;;
     decoder-video) run decoder-video decoder-video_final.pt stage_decoder.py video ;;
-    interp) run interp interp_final.pt stage_interp.py ;;
+    interp) run interp2 interp2_final.pt stage_interp2.py ;;  # v2 (flow), the shipped one
+    interp-v1) run interp interp_final.pt stage_interp.py ;;  # v1 (blend + residual), kept for comparison
     export) run export "" export.py && node "$T/verify_onnx.cjs" ;;
     *) echo "unknown stage $s"; exit 1 ;;
   esac

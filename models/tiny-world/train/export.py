@@ -9,6 +9,7 @@ import torch
 import onnx
 from common import CKPT, OUT, DATA, log, setup_threads, cosine_alphas_cumprod
 from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet, Interpolator,
+                    FlowInterpolator,
                     nparams)
 from stage_decoder import build
 
@@ -95,11 +96,21 @@ def main():
            ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
            {n: {0: "B"} for n in ["latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"]})
 
-    interp = Interpolator()
-    if os.path.exists(os.path.join(CKPT, "interp_final.pt")) or os.path.exists(os.path.join(CKPT, "interp.pt")):
-        sd, notes["interpolator"] = load_ck("interp")
+    # v2 (flow + blend, FlowInterpolator) when trained, unless TW_INTERP=1 asks for v1
+    use_v2 = os.environ.get("TW_INTERP", "2") == "2" and (
+        os.path.exists(os.path.join(CKPT, "interp2_final.pt")) or os.path.exists(os.path.join(CKPT, "interp2.pt")))
+    if use_v2:
+        interp = FlowInterpolator()
+        sd, how = load_ck("interp2")
         interp.load_state_dict(sd)
+        notes["interpolator"] = "v2 flow, " + how
+    elif os.path.exists(os.path.join(CKPT, "interp_final.pt")) or os.path.exists(os.path.join(CKPT, "interp.pt")):
+        interp = Interpolator()
+        sd, how = load_ck("interp")
+        interp.load_state_dict(sd)
+        notes["interpolator"] = "v1 blend, " + how
     else:
+        interp = Interpolator()
         notes["interpolator"] = "UNTRAINED"
     export(interp, (img, torch.rand(B, 3, 64, 64) * 2 - 1, torch.tensor([0.25, 0.75])),
            os.path.join(OUT, "interpolator.onnx"), ["frame_a", "frame_b", "t"], ["frame"],

@@ -47,16 +47,16 @@ def main(mode):
         assert not unexpected, unexpected
         log(f"[{name}] inflated from the image stage; new temporal tensors: {len(missing)}")
         new = set(missing)
-        groups = [{"params": [p for n, p in model.named_parameters() if n not in new], "lr_mult": 0.5},
+        groups = [{"params": [p for n, p in model.named_parameters() if n not in new], "lr_mult": 1.0},
                   {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": 1.0}]
     else:
         groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
     log(f"[{name}] params {nparams(model)}")
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
-    run = Run(name, {"model": model}, opt, minutes=60 if video else 25, lr=6e-4 if video else 8e-4,
+    run = Run(name, {"model": model}, opt, minutes=50 if video else 25, lr=6e-4 if video else 8e-4,
               warmup=100, ema=ema, min_lr_frac=0.1)
-    B = int(os.environ.get("TW_BATCH", 12 if video else 48))
+    B = int(os.environ.get("TW_BATCH", 8 if video else 48))
     ae = AutoEncoder()
     ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
     ae.eval()

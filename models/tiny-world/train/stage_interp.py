@@ -16,7 +16,7 @@ def main():
     log(f"[interp] params {nparams(net)}")
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.0)
     ema = EMA(net, 0.995)
-    run = Run("interp", {"model": net}, opt, minutes=10, lr=1e-3, warmup=50, ema=ema)
+    run = Run("interp", {"model": net}, opt, minutes=20, lr=1e-3, warmup=50, ema=ema)
     B = 16
 
     def batch(n):
