@@ -147,7 +147,7 @@ export const keyframesNode = defineNode({
       const next = timesteps[i + 1];
       x = next === undefined ? x0 : ddimStep(x, x0, alphas[t]!, alphas[next]!);
       ctx.progress(i + 1, timesteps.length, `step ${i + 1}/${timesteps.length}`);
-      if (next !== undefined) {
+      if (next !== undefined && ctx.previewing) {
         const estimate = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
         ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
       }

@@ -4,7 +4,7 @@
  * WebSocket upgrades from other origins (a web page must not drive a local GPU server).
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -329,8 +329,4 @@ function uploadExtension(mime: string, body: Buffer): string | null {
   if (head.subarray(4, 8).toString('latin1') === 'ftyp') return mime.includes('quicktime') ? 'mov' : 'mp4';
   if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'webm';
   return null;
-}
-
-export function fileSize(file: string): number {
-  return statSync(file).size;
 }

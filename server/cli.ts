@@ -13,7 +13,7 @@ import { parseWorkflow, type Workflow } from '../nodes/core/workflow';
 import { NodeOutputCache } from './engine/cache';
 import { CancelledError, executeWorkflow, NodeFailedError, validateFor, WorkflowInvalidError, type ExecEvent } from './engine/executor';
 import { applyOverrides, parseOverrideValue } from './engine/overrides';
-import { readWorkflowFromMediaIfAvailable } from './media';
+import { readWorkflowFromMedia } from '../nodes/lib/media-metadata';
 import { DEFAULT_DATA_DIR, DEFAULT_WORKFLOW, MODELS_DIR, WORKFLOWS_DIR } from './paths';
 import { ModelError, ModelRuntime, type Device } from './runtime/models';
 
@@ -37,7 +37,7 @@ function fail(code: number, message: string): never {
 async function loadWorkflow(file: string): Promise<unknown> {
   if (!existsSync(file)) throw new UsageError(`--workflow: no file "${file}"`);
   if (/\.(mp4|webm|gif|png|mov|zip)$/i.test(file)) {
-    const found = await readWorkflowFromMediaIfAvailable(file);
+    const found = await readWorkflowFromMedia(file);
     return found.workflow;
   }
   return readFileSync(file, 'utf8');

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { registry } from '../nodes/registry';
 import { startStudio } from './app';
 import { DEFAULT_DATA_DIR, ROOT_DIR } from './paths';
-import { readWorkflowFromMediaIfAvailable } from './media';
+import { readWorkflowFromMedia } from '../nodes/lib/media-metadata';
 
 const { values } = parseArgs({
   options: {
@@ -45,7 +45,7 @@ const studio = await startStudio({
   rootDir: ROOT_DIR,
   dataDir: path.resolve(values.data),
   registry,
-  readWorkflowFromMedia: readWorkflowFromMediaIfAvailable,
+  readWorkflowFromMedia: readWorkflowFromMedia,
 });
 console.log(`studio listening on ${studio.url}`);
 if (values.host !== '127.0.0.1' && values.host !== 'localhost' && values.host !== '::1') {

@@ -67,6 +67,8 @@ export interface ExecContext {
   signal: AbortSignal;
   progress(done: number, total: number, label?: string): void;
   preview(frames: FrameSet, info: PreviewInfo): void;
+  /** False when nobody receives previews (CLI, eval): skip work done only to preview. */
+  previewing: boolean;
   /** The whole workflow being run (export embeds it) and the job's seed (the first "seed" param, if any). */
   workflow: Workflow;
   seed: number | null;

@@ -196,6 +196,7 @@ export async function executeGraph(graph: ValidatedGraph, options: ExecuteOption
         emit({ type: 'node.progress', nodeId, done, total, label, etaMs });
       },
       preview: (frames, info) => options.onPreview?.(nodeId, frames, info),
+      previewing: options.onPreview !== undefined,
     };
 
     let produced: Record<string, unknown>;

@@ -8,13 +8,13 @@ import { registry } from '../../nodes/registry';
 import type { ServerEvent } from '../../nodes/core/protocol';
 import { decodePreview, type PreviewHeader } from '../../nodes/core/protocol';
 import { startStudio, type Studio } from '../../server/app';
-import { readWorkflowFromMediaIfAvailable } from '../../server/media';
+import { readWorkflowFromMedia } from '../../nodes/lib/media-metadata';
 import { ROOT_DIR } from '../../server/paths';
 import ffprobeInstaller from '@ffprobe-installer/ffprobe';
 
 export async function startTestStudio(): Promise<Studio & { dataDir: string }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'studio-'));
-  const studio = await startStudio({ port: 0, rootDir: ROOT_DIR, dataDir, registry, readWorkflowFromMedia: readWorkflowFromMediaIfAvailable });
+  const studio = await startStudio({ port: 0, rootDir: ROOT_DIR, dataDir, registry, readWorkflowFromMedia: readWorkflowFromMedia });
   return Object.assign(studio, { dataDir });
 }
 

@@ -76,6 +76,7 @@ export function makeContext(options: {
     signal: controller.signal,
     progress: (done, total) => progressCalls.push({ done, total }),
     preview: (frames, info) => previews.push({ frames, info }),
+    previewing: true,
     workflow: options.workflow ?? SAMPLE_WORKFLOW,
     seed: options.seed ?? 1234567,
     outputDir: options.outputDir ?? tempDir('studio-out-'),
