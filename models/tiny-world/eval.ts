@@ -7,6 +7,7 @@
  *
  * Usage: npm run eval:tiny -- [--prompts N] [--quick] [--seed S] [--no-ablation]
  *        [--ceiling-only] [--out DIR] [--no-mp4-check] [--models DIR (another models folder)]
+ *        [--set NODE.PARAM=VALUE (repeatable; changes the default workflow, e.g. keyframes.guidance=5)]
  * Runs of at least 100 prompts write to models/tiny-world/eval/; smaller ones to
  * /tmp/tiny-world-eval (or --out), so a development run never replaces the committed results.
  */
@@ -21,6 +22,7 @@ import { runFfmpeg } from '../../nodes/lib/ffmpeg';
 import { registry } from '../../nodes/registry';
 import { NodeOutputCache } from '../../server/engine/cache';
 import { DEFAULT_WORKFLOW, MODELS_DIR, ROOT_DIR } from '../../server/paths';
+import { applyOverrides, parseOverrideValue } from '../../server/engine/overrides';
 import { ModelRuntime } from '../../server/runtime/models';
 import { buildPrompts, describePrompts, pickSheetPrompts, type EvalPrompt } from './eval/prompts';
 import { generateVideo, loadWorkflowFile, prepareEvalWorkflow, workflowForPrompt, type EvalWorkflow, type ProductContext } from './eval/product';
@@ -61,6 +63,7 @@ const ArgsSchema = z
     'no-mp4-check': z.boolean().default(false),
     out: z.string().min(1).optional(),
     models: z.string().min(1).optional(),
+    set: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -78,6 +81,7 @@ function parseCommandLine(): Args {
       'no-mp4-check': { type: 'boolean' },
       out: { type: 'string' },
       models: { type: 'string' },
+      set: { type: 'string', multiple: true },
     },
   });
   const parsed = ArgsSchema.safeParse(values);
@@ -86,6 +90,17 @@ function parseCommandLine(): Args {
     process.exit(2);
   }
   return parsed.data;
+}
+
+/** The default workflow with the run's `--set NODE.PARAM=VALUE` overrides (e.g. a sampler setting under study). */
+function baseWorkflow(args: Args) {
+  const set: Record<string, unknown> = {};
+  for (const item of args.set) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error(`--set: expected NODE.PARAM=VALUE, got "${item}"`);
+    set[item.slice(0, eq)] = parseOverrideValue(item.slice(eq + 1));
+  }
+  return applyOverrides(loadWorkflowFile(DEFAULT_WORKFLOW), registry, { set });
 }
 
 function sha256File(file: string): string {
@@ -181,7 +196,7 @@ async function main(): Promise<void> {
       process.exit(3);
     }
     pack = packInfo(models, modelsDir);
-    prepared = prepareEvalWorkflow(loadWorkflowFile(DEFAULT_WORKFLOW), registry, { keepExport: false });
+    prepared = prepareEvalWorkflow(baseWorkflow(args), registry, { keepExport: false });
     console.log(`eval:tiny: pack ${PACK}, decoder.onnx sha256 ${pack.decoderSha256}`);
     console.log(`eval:tiny: judging the frames of node "${prepared.judgedNode}" (what the export node encodes)`);
     for (const note of prepared.notes) console.log(`eval:tiny: NOTE ${note}`);
@@ -363,7 +378,7 @@ async function main(): Promise<void> {
     if (context !== null && prepared !== null) {
       // The first video also goes through the export node, and its mp4 is decoded and judged too.
       const checkMp4 = prompt.index === 0 && !args['no-mp4-check'];
-      const setup = checkMp4 ? prepareEvalWorkflow(loadWorkflowFile(DEFAULT_WORKFLOW), registry, { keepExport: true }) : prepared;
+      const setup = checkMp4 ? prepareEvalWorkflow(baseWorkflow(args), registry, { keepExport: true }) : prepared;
       const made = await generateVideo(setup, workflowForPrompt(setup, registry, prompt, true), context);
       judgedFrames ??= { width: made.video.width, height: made.video.height, count: made.video.frames.length, fps: made.fps };
       const judgeStarted = performance.now();
