@@ -6,7 +6,9 @@
 #   bash models/tiny-world/train.sh            # everything
 #   bash models/tiny-world/train.sh ae clip    # only these stages
 # Stage lengths are time boxes in minutes of training, overridable per stage, e.g.
-# TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage.
+# TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage; TW_PROCS=2
+# trains the decoder stages data-parallel in two processes (one per core: ~1.9x, where two
+# threads in one process give ~1.3x).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -20,6 +22,11 @@ export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_
 if [ ! -f data/tiny-world/READY ]; then
   echo "writing the dataset (6000 clips)"
   npx tsx models/tiny-world/world/write-dataset.ts --clips 6000 --seed 1 --out data/tiny-world
+fi
+
+PARALLEL=""
+if [ "${TW_PROCS:-1}" -gt 1 ]; then
+  PARALLEL="parallel.py $TW_PROCS"
 fi
 
 stages=("$@")
@@ -37,8 +44,8 @@ for s in "${stages[@]}"; do
     ae) run ae latents_05500.npy stage_ae.py ;;
     clip) run clip emb.npz stage_clip.py ;;
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
-    decoder-image) run decoder-image decoder-image_final.pt stage_decoder.py image ;;
-    decoder-video) run decoder-video decoder-video_final.pt stage_decoder.py video ;;
+    decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
+    decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     interp) run interp2 interp2_final.pt stage_interp2.py ;;  # v2 (flow), the shipped one
     interp-v1) run interp interp_final.pt stage_interp.py ;;  # v1 (blend + residual), kept for comparison
     export) run export "" export.py && node "$T/verify_onnx.cjs" ;;

@@ -24,8 +24,42 @@ def setup_threads():
     return n
 
 
+def rank():
+    """This process's place when a stage runs data-parallel (torchrun sets RANK); 0 alone."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def world_size():
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def setup_data_parallel():
+    """With WORLD_SIZE > 1 (train.sh: TW_PROCS=2), joins the gloo group. Two one-thread
+    processes on two cores train ~1.9x as fast as one; one process with two threads ~1.3x."""
+    if world_size() > 1:
+        import torch.distributed as dist
+        dist.init_process_group("gloo")
+
+
+def average_gradients(params):
+    """Sums every gradient across the processes (one flat all-reduce) and divides, so every
+    process takes the same optimizer step and the weights stay identical."""
+    if world_size() == 1:
+        return
+    import torch.distributed as dist
+    grads = [p.grad for p in params if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world_size()
+    i = 0
+    for g in grads:
+        g.copy_(flat[i:i + g.numel()].view_as(g))
+        i += g.numel()
+
+
 def log(*a):
-    print(time.strftime("%H:%M:%S"), *a, flush=True)
+    if rank() == 0:
+        print(time.strftime("%H:%M:%S"), *a, flush=True)
 
 
 class Data:
@@ -111,9 +145,14 @@ class Run:
 
     def done(self):
         # `touch checkpoints/<stage>.pt.stop` ends a run early but cleanly (final weights written)
-        if os.path.exists(self.path + ".stop"):
-            return True
-        return self.elapsed >= self.minutes * 60 or (self.max_steps is not None and self.step >= self.max_steps)
+        finished = os.path.exists(self.path + ".stop") or self.elapsed >= self.minutes * 60 or (
+            self.max_steps is not None and self.step >= self.max_steps)
+        if world_size() > 1:  # every process stops at the same step, when the first one is due
+            import torch.distributed as dist
+            flag = torch.tensor([1.0 if finished else 0.0])
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            finished = flag.item() > 0
+        return finished
 
     def set_lr(self):
         frac = min(1.0, self.elapsed / max(1.0, self.minutes * 60))
@@ -124,6 +163,8 @@ class Run:
         return self.lr * w * c
 
     def save(self):
+        if rank() != 0:
+            return
         ck = {"modules": {k: m.state_dict() for k, m in self.modules.items()}, "opt": self.opt.state_dict(),
               "step": self.step, "elapsed": self.elapsed}
         if self.ema is not None:
@@ -152,7 +193,7 @@ class Run:
                 t0 = time.time()
             if time.time() - last_ck > ckpt_every:
                 self.save()
-                if on_checkpoint is not None:
+                if on_checkpoint is not None and rank() == 0:
                     on_checkpoint(self.step)
                 last_ck = time.time()
         self.save()

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import (Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
-                    ddim_sample, encode_caption)
+                    ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients)
 from models import UNet, AutoEncoder, ClipText, Prior, nparams
 from stage_ae import load_latents
 
@@ -29,9 +29,10 @@ def build(V, temporal):
 
 def main(mode):
     setup_threads()
+    setup_data_parallel()
     video = mode == "video"
-    torch.manual_seed(2 if video else 3)
-    rng = np.random.default_rng(2 if video else 3)
+    torch.manual_seed(2 if video else 3)  # the same initial weights in every process
+    rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
     data = Data(in_ram=False)
     V = len(data.vocab)
     lat_box = [torch.from_numpy(load_latents().astype(np.float32))]  # [M,8,4,16,16], grows while encoding runs
@@ -52,6 +53,7 @@ def main(mode):
     else:
         groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
     log(f"[{name}] params {nparams(model)}")
+    torch.manual_seed(100 + rank())  # different noise per process
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
     run = Run(name, {"model": model}, opt, minutes=50 if video else 25, lr=6e-4 if video else 8e-4,
@@ -100,6 +102,7 @@ def main(mode):
         lw = (loss * w).mean()
         opt.zero_grad(set_to_none=True)
         lw.backward()
+        average_gradients(model.parameters())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         return {"loss": lw.item(), "mse": loss.mean().item()}
@@ -136,8 +139,9 @@ def main(mode):
             if n_ck[0] % 3 == 0:
                 samples(s)
         run.loop(step, log_every=25, on_checkpoint=on_ck)
-    torch.save(ema.shadow, os.path.join(CKPT, f"{name}_final.pt"))
-    samples(run.step)
+    if rank() == 0:
+        torch.save(ema.shadow, os.path.join(CKPT, f"{name}_final.pt"))
+        samples(run.step)
 
 
 if __name__ == "__main__":
