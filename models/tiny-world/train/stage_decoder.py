@@ -4,10 +4,11 @@ video: the same U-Net inflated to pseudo-3D (temporal conv after every ResBlock,
 attention at 8x8 and 4x4, a per-keyframe embedding; all zero-initialised so the inflated
 net starts as the image net) on 8-keyframe latent clips with full captions, with masked
 conditioning (known frames + mask) so it also animates a still and extends a video.
-Conditioning during training: tokens (dropped 10%), and an image embedding that is the
-CLIP embedding of the clip's first frame (45%), the prior's prediction from this caption
-(45%), or zeros (10%): the engine feeds the prior's output, so the decoder must not
-depend on details only a real first frame would carry."""
+Conditioning during training: tokens, and an image embedding that is the CLIP embedding of
+the clip's first frame or the prior's prediction from this caption (half each: the engine
+feeds the prior's output, so the decoder must not depend on details only a real first frame
+would carry); both dropped together 10% of the time (the guidance's unconditional branch),
+each alone 5%."""
 import os, sys
 import numpy as np
 import torch
@@ -69,16 +70,22 @@ def main(mode):
 
     def cond_embedding(ci, vi):
         r = rng.random(len(ci))
-        e = torch.where(torch.from_numpy(r < 0.5)[:, None], img0[ci], prior_out[ci, vi])
-        return e * torch.from_numpy(rng.random(len(ci)) >= 0.1).float()[:, None]
+        return torch.where(torch.from_numpy(r < 0.5)[:, None], img0[ci], prior_out[ci, vi])
 
     def step(i):
         lat = lat_box[0]
         ci = rng.integers(0, len(lat), B)
         vi = rng.integers(0, data.k, B)
         tok = torch.from_numpy((data.tok_full if video else data.tok_static)[ci, vi].astype(np.int64))
-        tok = tok * torch.from_numpy(rng.random(B) >= 0.1).long()[:, None]
-        e = cond_embedding(ci, vi)
+        # Classifier-free guidance's unconditional branch is (no tokens, zero embedding): drop
+        # both together 10% of the time, and each alone 5% (session 1 dropped each alone 10%,
+        # so the unconditional branch saw 1% of the batches).
+        r = rng.random(B)
+        drop_both = r < 0.1
+        keep_tokens = torch.from_numpy(~(drop_both | ((r >= 0.1) & (r < 0.15)))).long()[:, None]
+        keep_embedding = torch.from_numpy(~(drop_both | ((r >= 0.15) & (r < 0.2)))).float()[:, None]
+        tok = tok * keep_tokens
+        e = cond_embedding(ci, vi) * keep_embedding
         if video:
             x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [B,4,8,16,16]
             mask = torch.zeros(B, 1, 8, 16, 16)
