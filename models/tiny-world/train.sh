@@ -7,8 +7,8 @@
 #   bash models/tiny-world/train.sh ae clip    # only these stages
 # Stage lengths are time boxes in minutes of training, overridable per stage, e.g.
 # TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage; TW_PROCS=2
-# trains the decoder stages data-parallel in two processes (one per core: ~1.9x, where two
-# threads in one process give ~1.3x).
+# trains the decoder stages data-parallel in two processes (on this VM only ~1.1x in clips per
+# second, as are two threads: its two vCPUs share most of one core's compute).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
