@@ -20,7 +20,7 @@ def main():
     dec = ae.dec
     opt = torch.optim.AdamW(dec.parameters(), lr=5e-4, weight_decay=0.0)
     ema = EMA(dec, 0.995)
-    run = Run("ae-dec", {"model": dec}, opt, minutes=20, lr=5e-4, warmup=50, ema=ema)
+    run = Run("ae-dec", {"model": dec}, opt, minutes=45, lr=5e-4, warmup=50, ema=ema)
     lat = [torch.from_numpy(load_latents().astype(np.float32))]
     kf = np.array(KEYFRAMES)
     B = 24

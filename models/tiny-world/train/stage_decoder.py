@@ -57,9 +57,9 @@ def main(mode):
     torch.manual_seed(100 + rank())  # different noise per process
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
-    run = Run(name, {"model": model}, opt, minutes=50 if video else 25, lr=6e-4 if video else 8e-4,
+    run = Run(name, {"model": model}, opt, minutes=165 if video else 25, lr=6e-4 if video else 8e-4,
               warmup=100, ema=ema, min_lr_frac=0.1)
-    B = int(os.environ.get("TW_BATCH", 8 if video else 48))
+    B = int(os.environ.get("TW_BATCH", 12 if video else 48))
     ae = AutoEncoder()
     ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
     ae.eval()
