@@ -12,7 +12,7 @@ import { registry } from '../nodes/registry';
 import { parseWorkflow, type Workflow } from '../nodes/core/workflow';
 import { NodeOutputCache } from './engine/cache';
 import { CancelledError, executeWorkflow, NodeFailedError, validateFor, WorkflowInvalidError, type ExecEvent } from './engine/executor';
-import { applyOverrides, parseOverrideValue } from './engine/overrides';
+import { applyOverrides, parseSetOverrides } from './engine/overrides';
 import { readWorkflowFromMedia } from '../nodes/lib/media-metadata';
 import { DEFAULT_DATA_DIR, DEFAULT_WORKFLOW, MODELS_DIR, WORKFLOWS_DIR } from './paths';
 import { ModelError, ModelRuntime, type Device } from './runtime/models';
@@ -132,12 +132,9 @@ async function main(): Promise<number> {
       throw new UsageError(`--seed: expected a whole number 0-4294967295, got "${args.seed}"`);
     }
   }
-  const set: Record<string, unknown> = {};
-  for (const item of args.set ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set: expected NODE.PARAM=VALUE, got "${item}"`);
-    set[item.slice(0, eq)] = parseOverrideValue(item.slice(eq + 1));
-  }
+  const overrides = parseSetOverrides(args.set ?? []);
+  if ('error' in overrides) throw new UsageError(overrides.error);
+  const { set } = overrides;
 
   const workflowFile = args.workflow ?? DEFAULT_WORKFLOW;
   const parsed = parseWorkflow(await loadWorkflow(workflowFile));

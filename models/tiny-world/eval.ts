@@ -22,7 +22,7 @@ import { runFfmpeg } from '../../nodes/lib/ffmpeg';
 import { registry } from '../../nodes/registry';
 import { NodeOutputCache } from '../../server/engine/cache';
 import { DEFAULT_WORKFLOW, MODELS_DIR, ROOT_DIR } from '../../server/paths';
-import { applyOverrides, parseOverrideValue } from '../../server/engine/overrides';
+import { applyOverrides, parseSetOverrides } from '../../server/engine/overrides';
 import { ModelRuntime } from '../../server/runtime/models';
 import { buildPrompts, describePrompts, pickSheetPrompts, type EvalPrompt } from './eval/prompts';
 import { generateVideo, loadWorkflowFile, prepareEvalWorkflow, workflowForPrompt, type EvalWorkflow, type ProductContext } from './eval/product';
@@ -94,13 +94,12 @@ function parseCommandLine(): Args {
 
 /** The default workflow with the run's `--set NODE.PARAM=VALUE` overrides (e.g. a sampler setting under study). */
 function baseWorkflow(args: Args) {
-  const set: Record<string, unknown> = {};
-  for (const item of args.set) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new Error(`--set: expected NODE.PARAM=VALUE, got "${item}"`);
-    set[item.slice(0, eq)] = parseOverrideValue(item.slice(eq + 1));
+  const overrides = parseSetOverrides(args.set);
+  if ('error' in overrides) {
+    console.error(`eval:tiny: ${overrides.error}`);
+    process.exit(2);
   }
-  return applyOverrides(loadWorkflowFile(DEFAULT_WORKFLOW), registry, { set });
+  return applyOverrides(loadWorkflowFile(DEFAULT_WORKFLOW), registry, { set: overrides.set });
 }
 
 function sha256File(file: string): string {

@@ -57,8 +57,22 @@ export function applyOverrides(
   return result;
 }
 
+/**
+ * Command-line `--set NODE.PARAM=VALUE` items -> the `set` of applyOverrides. Returns the
+ * first malformed item's message instead of throwing, so each tool reports it its own way.
+ */
+export function parseSetOverrides(items: readonly string[]): { set: Record<string, unknown> } | { error: string } {
+  const set: Record<string, unknown> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) return { error: `--set: expected NODE.PARAM=VALUE, got "${item}"` };
+    set[item.slice(0, eq)] = parseOverrideValue(item.slice(eq + 1));
+  }
+  return { set };
+}
+
 /** Parses a CLI value: JSON when it parses (numbers, booleans, quoted strings), else the raw text. */
-export function parseOverrideValue(text: string): unknown {
+function parseOverrideValue(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -375,7 +375,8 @@ class Interpolator(nn.Module):
             c = co
         self.out = nn.Conv2d(c, 4, 3, padding=1)
 
-    def forward(self, frame_a, frame_b, t):
+    def head(self, frame_a, frame_b, t):
+        """The U-Net's output channels for (frame_a, frame_b, t); v1 and v2 read them differently."""
         tm = t.float()[:, None, None, None].expand(-1, 1, frame_a.shape[2], frame_a.shape[3])
         x = self.cin(torch.cat([frame_a, frame_b, tm], 1))
         hs = []
@@ -387,7 +388,10 @@ class Interpolator(nn.Module):
         for conv, blk in self.ups:
             x = conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
             x = blk(torch.cat([x, hs.pop()], 1))
-        o = self.out(F.silu(x))
+        return self.out(F.silu(x))
+
+    def forward(self, frame_a, frame_b, t):
+        o = self.head(frame_a, frame_b, t)
         wgt = torch.sigmoid(o[:, :1])
         return (wgt * frame_b + (1 - wgt) * frame_a + o[:, 1:]).clamp(-1, 1)
 
@@ -408,18 +412,7 @@ class FlowInterpolator(Interpolator):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
     def fields(self, frame_a, frame_b, t):
-        tm = t.float()[:, None, None, None].expand(-1, 1, frame_a.shape[2], frame_a.shape[3])
-        x = self.cin(torch.cat([frame_a, frame_b, tm], 1))
-        hs = []
-        for blk, down in self.downs:
-            x = blk(x)
-            hs.append(x)
-            x = down(x)
-        x = self.mid(x)
-        for conv, blk in self.ups:
-            x = conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-            x = blk(torch.cat([x, hs.pop()], 1))
-        o = self.out(F.silu(x))
+        o = self.head(frame_a, frame_b, t)
         return o[:, 0:2] * self.FLOW_SCALE, o[:, 2:4] * self.FLOW_SCALE, torch.sigmoid(o[:, 4:5])
 
     @staticmethod
