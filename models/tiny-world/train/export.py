@@ -78,7 +78,13 @@ def main():
     export(prior, (torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),), os.path.join(OUT, "prior.onnx"),
            ["text_embedding"], ["image_embedding"], {"text_embedding": {0: "B"}, "image_embedding": {0: "B"}})
 
-    if os.path.exists(os.path.join(CKPT, "decoder-video.pt")) or os.path.exists(os.path.join(CKPT, "decoder-video_final.pt")):
+    has = lambda n: os.path.exists(os.path.join(CKPT, f"{n}.pt")) or os.path.exists(os.path.join(CKPT, f"{n}_final.pt"))
+    if has("decoder-motion"):  # the video U-Net + TextMotion layers (session 3)
+        unet = build(V, True, motion=True)
+        sd, how = load_ck("decoder-motion")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "motion stage, " + how
+    elif has("decoder-video"):
         unet = build(V, True)
         sd, notes["decoder"] = load_ck("decoder-video")
         unet.load_state_dict(sd)

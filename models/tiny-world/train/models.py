@@ -241,23 +241,67 @@ class TemporalAttn(nn.Module):
         return x + self.out(y.reshape(bf, c, h, w))
 
 
-class Stage(nn.Module):
-    """ResBlock (+ temporal conv, + temporal attention). No spatial attention: at 16x16
-    latents a 4x4 bottleneck already sees the whole frame, and attention matmuls are the
-    slowest op in this torch build."""
+class TextMotion(nn.Module):
+    """Where each feature of keyframe k comes from, chosen by the words. Per keyframe and
+    channel group, a softmax over the 3x3 neighbourhood of the previous keyframe and one over
+    the next keyframe's (logits from the conditioning, which holds the tokens), so "moving
+    left" can become "fetch from one step to the right in the keyframe before" at every level
+    of the U-Net. Added in session 3 because the FiLM-only video U-Net (motion only as a
+    spatially uniform scale/shift) learned to ignore motion words completely: its denoising
+    loss was the same with and without them, even with the first keyframe given.
+    Zero-initialised output = identity, so it can be added to a trained net."""
 
-    def __init__(self, cin, cout, emb, attn, temporal, tattn):
+    GROUPS = 4
+
+    def __init__(self, c, motion_c):
+        super().__init__()
+        self.inner = min(c, 32)
+        self.n = gn(c)
+        self.inp = nn.Conv2d(c, self.inner, 1)
+        self.kern = nn.Linear(motion_c, FRAMES * 2 * self.GROUPS * 6)
+        nn.init.zeros_(self.kern.weight); nn.init.zeros_(self.kern.bias)
+        self.out = nn.Conv2d(2 * self.inner, c, 1)
+        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+
+    def forward(self, x, motion):  # x [B*F, C, H, W], motion [B, motion_c]
+        bf, c, hh, ww = x.shape
+        g, i = self.GROUPS, self.inner
+        h = self.inp(F.silu(self.n(x))).reshape(-1, FRAMES, i, hh, ww)
+        # separable: a softmax over 3 horizontal then over 3 vertical offsets (6 products
+        # instead of 9 on this CPU, where these elementwise ops are the module's whole cost)
+        w = self.kern(motion).reshape(-1, FRAMES, 2, g, 2, 3).softmax(5)
+        w = w.permute(0, 2, 1, 3, 4, 5).reshape(-1, FRAMES, g, 1, 1, 1, 2, 3)  # [B*2,F,g,1,1,1,xy,3]
+        # previous and next keyframe (the ends repeat themselves), side by side in the batch
+        nb = torch.stack([torch.cat([h[:, :1], h[:, :-1]], 1), torch.cat([h[:, 1:], h[:, -1:]], 1)], 1)
+        y = nb.reshape(-1, FRAMES, g, i // g, hh, ww)
+        p = F.pad(y.reshape(-1, i, hh, ww), (1, 1, 0, 0), mode="replicate").reshape(-1, FRAMES, g, i // g, hh, ww + 2)
+        y = sum(w[..., 0, j] * p[..., j:j + ww] for j in range(3))
+        p = F.pad(y.reshape(-1, i, hh, ww), (0, 0, 1, 1), mode="replicate").reshape(-1, FRAMES, g, i // g, hh + 2, ww)
+        y = sum(w[..., 1, j] * p[..., j:j + hh, :] for j in range(3))
+        y = y.reshape(-1, 2, FRAMES, i, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(bf, 2 * i, hh, ww)
+        return x + self.out(y)
+
+
+class Stage(nn.Module):
+    """ResBlock (+ temporal conv, + temporal attention, + text-driven motion). No spatial
+    attention: at 16x16 latents a 4x4 bottleneck already sees the whole frame, and attention
+    matmuls are the slowest op in this torch build."""
+
+    def __init__(self, cin, cout, emb, attn, temporal, tattn, motion_c=0):
         super().__init__()
         self.res = ResBlock(cin, cout, emb)
         self.tconv = TemporalConv(cout) if temporal else None
         self.tattn = TemporalAttn(cout) if (temporal and tattn) else None
+        self.tmotion = TextMotion(cout, motion_c) if (temporal and motion_c) else None
 
-    def forward(self, x, emb):
+    def forward(self, x, emb, motion=None):
         x = self.res(x, emb)
         if self.tconv is not None:
             x = self.tconv(x)
         if self.tattn is not None:
             x = self.tattn(x)
+        if self.tmotion is not None:
+            x = self.tmotion(x, motion)
         return x
 
 
@@ -266,9 +310,10 @@ class UNet(nn.Module):
     latents (4) + mask (1). Conditioning (timestep, pooled tokens, image embedding) is
     summed into one vector that drives scale/shift in every ResBlock."""
 
-    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128):
+    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, motion_c=0):
         super().__init__()
         self.temporal = temporal
+        self.motion_c = motion_c if temporal else 0
         self.ch = ch
         self.t_mlp = nn.Sequential(nn.Linear(ch[0], emb), nn.SiLU(), nn.Linear(emb, emb))
         self.text = TokenEncoder(vocab, text_c, layers=1)
@@ -276,6 +321,12 @@ class UNet(nn.Module):
         self.img_mlp = nn.Sequential(nn.Linear(64, emb), nn.SiLU(), nn.Linear(emb, emb))
         # which keyframe this is; zero at first so the video stage starts as the image model
         self.frame_emb = nn.Parameter(torch.zeros(1, FRAMES, emb)) if temporal else None
+        if self.motion_c:
+            # words x keyframe: the FiLM vector of keyframe k gets a nonlinear function of
+            # (conditioning, k), and the TextMotion layers get their own view of the words
+            self.frame_cond = nn.Sequential(nn.Linear(emb + FRAMES, emb), nn.SiLU(), nn.Linear(emb, emb))
+            nn.init.zeros_(self.frame_cond[2].weight); nn.init.zeros_(self.frame_cond[2].bias)
+            self.motion_mlp = nn.Sequential(nn.Linear(emb, motion_c), nn.SiLU())
         self.cin = nn.Conv2d(9, ch[0], 3, padding=1)
         attn_at = {1, 2}  # temporal attention at 8x8 and 4x4
         self.down = nn.ModuleList()
@@ -285,22 +336,22 @@ class UNet(nn.Module):
         for lvl, co in enumerate(ch):
             blocks = nn.ModuleList()
             for _ in range(nres):
-                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at))
+                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at, self.motion_c))
                 c = co
                 skips.append(c)
             self.down.append(blocks)
             if lvl < len(ch) - 1:
                 self.downsample.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
                 skips.append(c)
-        self.mid1 = Stage(c, c, emb, True, temporal, True)
-        self.mid2 = Stage(c, c, emb, False, temporal, False)
+        self.mid1 = Stage(c, c, emb, True, temporal, True, self.motion_c)
+        self.mid2 = Stage(c, c, emb, False, temporal, False, self.motion_c)
         self.up = nn.ModuleList()
         self.upsample = nn.ModuleList()
         for lvl in reversed(range(len(ch))):
             co = ch[lvl]
             blocks = nn.ModuleList()
             for _ in range(nres + 1):
-                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at))
+                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at, self.motion_c))
                 c = co
             self.up.append(blocks)
             if lvl > 0:
@@ -318,25 +369,30 @@ class UNet(nn.Module):
         # latents/known [B,4,F,16,16], mask [B,1,F,16,16]
         b, _, f, h, w = latents.shape
         x = torch.cat([latents, known, mask], 1).permute(0, 2, 1, 3, 4).reshape(-1, 9, h, w)
-        e = self.cond(timestep, tokens, image_embedding)
-        e = e[:, None, :].expand(-1, f, -1)
+        e0 = self.cond(timestep, tokens, image_embedding)
+        e = e0[:, None, :].expand(-1, f, -1)
         if self.frame_emb is not None:
             e = e + self.frame_emb
+        motion = None
+        if self.motion_c:
+            onehot = torch.eye(f)[None].expand(e.shape[0], -1, -1)
+            e = e + self.frame_cond(torch.cat([F.silu(e0)[:, None, :].expand(-1, f, -1), onehot], -1))
+            motion = self.motion_mlp(F.silu(e0))
         e = e.reshape(-1, e.shape[-1])
         x = self.cin(x)
         hs = [x]
         for lvl, blocks in enumerate(self.down):
             for blk in blocks:
-                x = blk(x, e)
+                x = blk(x, e, motion)
                 hs.append(x)
             if lvl < len(self.downsample):
                 x = self.downsample[lvl](x)
                 hs.append(x)
-        x = self.mid1(x, e)
-        x = self.mid2(x, e)
+        x = self.mid1(x, e, motion)
+        x = self.mid2(x, e, motion)
         for i, blocks in enumerate(self.up):
             for blk in blocks:
-                x = blk(torch.cat([x, hs.pop()], 1), e)
+                x = blk(torch.cat([x, hs.pop()], 1), e, motion)
             if i < len(self.upsample):
                 x = self.upsample[i](F.interpolate(x, scale_factor=2.0, mode="nearest"))
         x = self.cout(F.silu(self.nout(x)))

@@ -1,9 +1,12 @@
-"""Stages `decoder-image` and `decoder-video` (python stage_decoder.py image|video).
+"""Stages `decoder-image`, `decoder-video` and `decoder-motion` (python stage_decoder.py image|video|motion).
 image: the U-Net's spatial layers on single keyframe latents with static captions.
 video: the same U-Net inflated to pseudo-3D (temporal conv after every ResBlock, temporal
 attention at 8x8 and 4x4, a per-keyframe embedding; all zero-initialised so the inflated
 net starts as the image net) on 8-keyframe latent clips with full captions, with masked
 conditioning (known frames + mask) so it also animates a still and extends a video.
+motion: the video U-Net plus TextMotion layers (models.py) and a words x keyframe FiLM term,
+all zero-initialised, trained from the video stage's weights with the first keyframe given
+half the time (the video stage alone learned to ignore motion words).
 Conditioning during training: tokens, and an image embedding that is the CLIP embedding of
 the clip's first frame or the prior's prediction from this caption (half each: the engine
 feeds the prior's output, so the decoder must not depend on details only a real first frame
@@ -24,14 +27,40 @@ PROMPTS = ["a red star moving left on a white background", "a big blue heart gro
            "a purple circle shrinking on a gray background", "an orange square standing still on a black background"]
 
 
-def build(V, temporal):
-    return UNet(V, temporal=temporal, **UNET_CFG)
+MOTION_C = 128  # width of the words' view that drives the TextMotion layers (stage `motion`)
+
+
+def build(V, temporal, motion=False):
+    return UNet(V, temporal=temporal, motion_c=MOTION_C if motion else 0, **UNET_CFG)
+
+
+def motion_word_gain(model, lat, data, known_first=True, n=24, t0=700):
+    """How much the motion words help the denoiser, on a fixed batch: v-MSE with the full
+    caption vs the same caption without its motion words (1 - full/static; 0 = ignored).
+    Measured with the first keyframe given, where the motion word alone says where the
+    object goes next."""
+    g = torch.Generator().manual_seed(7)
+    ci = torch.randint(0, len(lat), (n,), generator=g).numpy()
+    x0 = lat[ci].permute(0, 2, 1, 3, 4)
+    mask = torch.zeros(n, 1, 8, 16, 16)
+    if known_first:
+        mask[:, :, :1] = 1
+    t = torch.full((n,), t0)
+    xt, v = q_sample_v(x0, t, torch.randn(x0.shape, generator=g))
+    e = torch.zeros(n, 64)
+    out = []
+    with torch.no_grad():
+        for tok in (data.tok_full[ci, 0], data.tok_static[ci, 0]):
+            p = model(xt, t.float(), torch.from_numpy(tok.astype(np.int64)), e, x0 * mask, mask)
+            out.append(((p - v) ** 2).mean().item())
+    return 1 - out[0] / out[1]
 
 
 def main(mode):
     setup_threads()
     setup_data_parallel()
-    video = mode == "video"
+    motion = mode == "motion"
+    video = mode in ("video", "motion")
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
     rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
     data = Data(in_ram=False)
@@ -41,24 +70,34 @@ def main(mode):
     emb = np.load(os.path.join(CKPT, "emb.npz"))
     img0 = torch.from_numpy(emb["img0"]).float()
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
-    model = build(V, video)
-    name = "decoder-video" if video else "decoder-image"
-    if video:
-        base = torch.load(os.path.join(CKPT, "decoder-image_final.pt"))
-        missing, unexpected = model.load_state_dict(base, strict=False)
+    model = build(V, video, motion)
+    name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion"}[mode]
+    def grow_from(stage, what, new_lr_mult):
+        """Loads the previous stage's weights; the tensors it lacks are this stage's new,
+        zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
+        missing, unexpected = model.load_state_dict(torch.load(os.path.join(CKPT, f"{stage}_final.pt")), strict=False)
         assert not unexpected, unexpected
-        log(f"[{name}] inflated from the image stage; new temporal tensors: {len(missing)}")
+        log(f"[{name}] from the {stage} stage; new {what} tensors: {len(missing)}")
         new = set(missing)
-        groups = [{"params": [p for n, p in model.named_parameters() if n not in new], "lr_mult": 1.0},
-                  {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": 1.0}]
+        return [{"params": [p for n, p in model.named_parameters() if n not in new], "lr_mult": 1.0},
+                {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": new_lr_mult}]
+
+    if motion:
+        groups = grow_from("decoder-video", "TextMotion/frame_cond", 2.0)
+        if not os.path.exists(os.path.join(CKPT, f"{name}.pt")):
+            model.eval()
+            log(f"[{name}] motion-word gain before this stage: {motion_word_gain(model, lat_box[0], data):+.4f}")
+            model.train()
+    elif video:
+        groups = grow_from("decoder-image", "temporal", 1.0)
     else:
         groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
     log(f"[{name}] params {nparams(model)}")
     torch.manual_seed(100 + rank())  # different noise per process
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
-    run = Run(name, {"model": model}, opt, minutes=165 if video else 25, lr=6e-4 if video else 8e-4,
-              warmup=100, ema=ema, min_lr_frac=0.1)
+    minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4)}[mode]
+    run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
     ae = AutoEncoder()
     ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
@@ -90,10 +129,13 @@ def main(mode):
             x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [B,4,8,16,16]
             mask = torch.zeros(B, 1, 8, 16, 16)
             r = rng.random(B)
+            # the motion stage gives the first keyframe more often: then the motion word is
+            # the only thing that says where the object goes, a strong signal to learn from
+            none, first = (0.5, 0.8) if motion else (0.7, 0.85)
             for b in range(B):
-                if r[b] >= 0.85:
+                if r[b] >= first:
                     mask[b, :, :rng.integers(2, 5)] = 1
-                elif r[b] >= 0.7:
+                elif r[b] >= none:
                     mask[b, :, :1] = 1
             known = x0 * mask
         else:
@@ -115,7 +157,7 @@ def main(mode):
         return {"loss": lw.item(), "mse": loss.mean().item()}
 
     def samples(stepno):
-        m = build(V, video)
+        m = build(V, video, motion)
         m.load_state_dict(ema.shadow)
         m.eval()
         tok = torch.tensor([encode_caption(p, data.vocab) for p in PROMPTS])
@@ -143,6 +185,12 @@ def main(mode):
                 lat_box[0] = torch.from_numpy(load_latents().astype(np.float32))
                 log(f"[{name}] now {len(lat_box[0])} clips encoded")
             n_ck[0] += 1
+            if video:
+                m = build(V, video, motion)
+                m.load_state_dict(ema.shadow)
+                m.eval()
+                log(f"[{name}] motion-word gain (1 - mse full/static caption, first keyframe given, "
+                    f"t=700): {motion_word_gain(m, lat_box[0], data):+.4f}")
             if n_ck[0] % 3 == 0:
                 samples(s)
         run.loop(step, log_every=25, on_checkpoint=on_ck)
