@@ -79,7 +79,7 @@ def main():
            ["text_embedding"], ["image_embedding"], {"text_embedding": {0: "B"}, "image_embedding": {0: "B"}})
 
     has = lambda n: os.path.exists(os.path.join(CKPT, f"{n}.pt")) or os.path.exists(os.path.join(CKPT, f"{n}_final.pt"))
-    if has("decoder-motion"):  # the video U-Net + TextMotion layers (session 3)
+    if has("decoder-motion"):  # the video U-Net + TextWarp layers (session 3)
         unet = build(V, True, motion=True)
         sd, how = load_ck("decoder-motion")
         unet.load_state_dict(sd)

@@ -241,67 +241,59 @@ class TemporalAttn(nn.Module):
         return x + self.out(y.reshape(bf, c, h, w))
 
 
-class TextMotion(nn.Module):
-    """Where each feature of keyframe k comes from, chosen by the words. Per keyframe and
-    channel group, a softmax over the 3x3 neighbourhood of the previous keyframe and one over
-    the next keyframe's (logits from the conditioning, which holds the tokens), so "moving
-    left" can become "fetch from one step to the right in the keyframe before" at every level
-    of the U-Net. Added in session 3 because the FiLM-only video U-Net (motion only as a
-    spatially uniform scale/shift) learned to ignore motion words completely: its denoising
-    loss was the same with and without them, even with the first keyframe given.
+class TextWarp(nn.Module):
+    """Keyframe k also sees keyframe 0's features moved by the displacement the words give
+    for keyframe k (bilinear warp), so "moving left" becomes "what was at p in keyframe 0 is
+    at p - k*d now" at every level of the U-Net. The displacements come from the U-Net's
+    `motion_head` (pooled tokens -> cumulative per-keyframe offsets), which training also
+    supervises with the clips' true centroid tracks. Added in session 3 because the
+    FiLM-only video U-Net (motion only as a spatially uniform scale/shift, temporal layers
+    at one pixel) learned to ignore motion words completely: its denoising loss was the same
+    with and without them, even with the first keyframe given; a softmax over 3x3 offsets
+    between neighbouring keyframes (one latent pixel per hop) did not learn them either.
     Zero-initialised output = identity, so it can be added to a trained net."""
 
-    GROUPS = 4
-
-    def __init__(self, c, motion_c):
+    def __init__(self, c):
         super().__init__()
         self.inner = min(c, 32)
         self.n = gn(c)
         self.inp = nn.Conv2d(c, self.inner, 1)
-        self.kern = nn.Linear(motion_c, FRAMES * 2 * self.GROUPS * 6)
-        nn.init.zeros_(self.kern.weight); nn.init.zeros_(self.kern.bias)
-        self.out = nn.Conv2d(2 * self.inner, c, 1)
+        self.out = nn.Conv2d(self.inner, c, 1)
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
-    def forward(self, x, motion):  # x [B*F, C, H, W], motion [B, motion_c]
+    def forward(self, x, displacement):  # x [B*F, C, H, W]; displacement [B, F, 2] in 16x16-latent pixels
         bf, c, hh, ww = x.shape
-        g, i = self.GROUPS, self.inner
-        h = self.inp(F.silu(self.n(x))).reshape(-1, FRAMES, i, hh, ww)
-        # separable: a softmax over 3 horizontal then over 3 vertical offsets (6 products
-        # instead of 9 on this CPU, where these elementwise ops are the module's whole cost)
-        w = self.kern(motion).reshape(-1, FRAMES, 2, g, 2, 3).softmax(5)
-        w = w.permute(0, 2, 1, 3, 4, 5).reshape(-1, FRAMES, g, 1, 1, 1, 2, 3)  # [B*2,F,g,1,1,1,xy,3]
-        # previous and next keyframe (the ends repeat themselves), side by side in the batch
-        nb = torch.stack([torch.cat([h[:, :1], h[:, :-1]], 1), torch.cat([h[:, 1:], h[:, -1:]], 1)], 1)
-        y = nb.reshape(-1, FRAMES, g, i // g, hh, ww)
-        p = F.pad(y.reshape(-1, i, hh, ww), (1, 1, 0, 0), mode="replicate").reshape(-1, FRAMES, g, i // g, hh, ww + 2)
-        y = sum(w[..., 0, j] * p[..., j:j + ww] for j in range(3))
-        p = F.pad(y.reshape(-1, i, hh, ww), (0, 0, 1, 1), mode="replicate").reshape(-1, FRAMES, g, i // g, hh + 2, ww)
-        y = sum(w[..., 1, j] * p[..., j:j + hh, :] for j in range(3))
-        y = y.reshape(-1, 2, FRAMES, i, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(bf, 2 * i, hh, ww)
-        return x + self.out(y)
+        h = self.inp(F.silu(self.n(x))).reshape(-1, FRAMES, self.inner, hh, ww)
+        anchor = h[:, :1].expand(-1, FRAMES, -1, -1, -1).reshape(bf, self.inner, hh, ww)
+        gy, gx = torch.meshgrid(torch.linspace(-1 + 1 / hh, 1 - 1 / hh, hh),
+                                torch.linspace(-1 + 1 / ww, 1 - 1 / ww, ww), indexing="ij")
+        # fetch from where the content was in keyframe 0: p - d (normalised: 2 d / 16)
+        shift = (displacement / 8.0).reshape(bf, 1, 1, 2)
+        grid = torch.stack([gx, gy], -1)[None] - shift
+        moved = F.grid_sample(anchor, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        return x + self.out(moved)
 
 
 class Stage(nn.Module):
-    """ResBlock (+ temporal conv, + temporal attention, + text-driven motion). No spatial
+    """ResBlock (+ temporal conv, + temporal attention, + text-driven warp). No spatial
     attention: at 16x16 latents a 4x4 bottleneck already sees the whole frame, and attention
     matmuls are the slowest op in this torch build."""
 
-    def __init__(self, cin, cout, emb, attn, temporal, tattn, motion_c=0):
+    def __init__(self, cin, cout, emb, attn, temporal, tattn, text_motion=False):
         super().__init__()
         self.res = ResBlock(cin, cout, emb)
         self.tconv = TemporalConv(cout) if temporal else None
         self.tattn = TemporalAttn(cout) if (temporal and tattn) else None
-        self.tmotion = TextMotion(cout, motion_c) if (temporal and motion_c) else None
+        self.twarp = TextWarp(cout) if (temporal and text_motion) else None
 
-    def forward(self, x, emb, motion=None):
+    def forward(self, x, emb, displacement=None):
         x = self.res(x, emb)
         if self.tconv is not None:
             x = self.tconv(x)
         if self.tattn is not None:
             x = self.tattn(x)
-        if self.tmotion is not None:
-            x = self.tmotion(x, motion)
+        if self.twarp is not None:
+            x = self.twarp(x, displacement)
         return x
 
 
@@ -310,10 +302,10 @@ class UNet(nn.Module):
     latents (4) + mask (1). Conditioning (timestep, pooled tokens, image embedding) is
     summed into one vector that drives scale/shift in every ResBlock."""
 
-    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, motion_c=0):
+    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, text_motion=False):
         super().__init__()
         self.temporal = temporal
-        self.motion_c = motion_c if temporal else 0
+        self.text_motion = text_motion and temporal
         self.ch = ch
         self.t_mlp = nn.Sequential(nn.Linear(ch[0], emb), nn.SiLU(), nn.Linear(emb, emb))
         self.text = TokenEncoder(vocab, text_c, layers=1)
@@ -321,12 +313,13 @@ class UNet(nn.Module):
         self.img_mlp = nn.Sequential(nn.Linear(64, emb), nn.SiLU(), nn.Linear(emb, emb))
         # which keyframe this is; zero at first so the video stage starts as the image model
         self.frame_emb = nn.Parameter(torch.zeros(1, FRAMES, emb)) if temporal else None
-        if self.motion_c:
+        if self.text_motion:
             # words x keyframe: the FiLM vector of keyframe k gets a nonlinear function of
-            # (conditioning, k), and the TextMotion layers get their own view of the words
+            # (conditioning, k); and the words give each keyframe's displacement for TextWarp
             self.frame_cond = nn.Sequential(nn.Linear(emb + FRAMES, emb), nn.SiLU(), nn.Linear(emb, emb))
             nn.init.zeros_(self.frame_cond[2].weight); nn.init.zeros_(self.frame_cond[2].bias)
-            self.motion_mlp = nn.Sequential(nn.Linear(emb, motion_c), nn.SiLU())
+            self.motion_head = nn.Sequential(nn.Linear(text_c, 128), nn.SiLU(), nn.Linear(128, 2 * (FRAMES - 1)))
+            nn.init.zeros_(self.motion_head[2].weight); nn.init.zeros_(self.motion_head[2].bias)
         self.cin = nn.Conv2d(9, ch[0], 3, padding=1)
         attn_at = {1, 2}  # temporal attention at 8x8 and 4x4
         self.down = nn.ModuleList()
@@ -336,22 +329,22 @@ class UNet(nn.Module):
         for lvl, co in enumerate(ch):
             blocks = nn.ModuleList()
             for _ in range(nres):
-                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at, self.motion_c))
+                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at, self.text_motion))
                 c = co
                 skips.append(c)
             self.down.append(blocks)
             if lvl < len(ch) - 1:
                 self.downsample.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
                 skips.append(c)
-        self.mid1 = Stage(c, c, emb, True, temporal, True, self.motion_c)
-        self.mid2 = Stage(c, c, emb, False, temporal, False, self.motion_c)
+        self.mid1 = Stage(c, c, emb, True, temporal, True, self.text_motion)
+        self.mid2 = Stage(c, c, emb, False, temporal, False, self.text_motion)
         self.up = nn.ModuleList()
         self.upsample = nn.ModuleList()
         for lvl in reversed(range(len(ch))):
             co = ch[lvl]
             blocks = nn.ModuleList()
             for _ in range(nres + 1):
-                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at, self.motion_c))
+                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at, self.text_motion))
                 c = co
             self.up.append(blocks)
             if lvl > 0:
@@ -359,6 +352,12 @@ class UNet(nn.Module):
         self.nout = gn(c)
         self.cout = nn.Conv2d(c, 4, 3, padding=1)
         nn.init.zeros_(self.cout.weight); nn.init.zeros_(self.cout.bias)
+
+    def displacement(self, tokens):
+        """[B, F, 2]: where the words put the object in each keyframe relative to keyframe 0,
+        in 16x16-latent pixels (x, y); cumulative per-interval steps, so keyframe 0 is 0."""
+        steps = self.motion_head(self.text(tokens)).reshape(-1, FRAMES - 1, 2)
+        return torch.cat([torch.zeros_like(steps[:, :1]), steps.cumsum(1)], 1)
 
     def cond(self, timestep, tokens, image_embedding):
         e = self.t_mlp(timestep_embedding(timestep, self.ch[0]))
@@ -374,10 +373,10 @@ class UNet(nn.Module):
         if self.frame_emb is not None:
             e = e + self.frame_emb
         motion = None
-        if self.motion_c:
+        if self.text_motion:
             onehot = torch.eye(f)[None].expand(e.shape[0], -1, -1)
             e = e + self.frame_cond(torch.cat([F.silu(e0)[:, None, :].expand(-1, f, -1), onehot], -1))
-            motion = self.motion_mlp(F.silu(e0))
+            motion = self.displacement(tokens)
         e = e.reshape(-1, e.shape[-1])
         x = self.cin(x)
         hs = [x]

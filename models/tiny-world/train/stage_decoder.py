@@ -4,9 +4,11 @@ video: the same U-Net inflated to pseudo-3D (temporal conv after every ResBlock,
 attention at 8x8 and 4x4, a per-keyframe embedding; all zero-initialised so the inflated
 net starts as the image net) on 8-keyframe latent clips with full captions, with masked
 conditioning (known frames + mask) so it also animates a still and extends a video.
-motion: the video U-Net plus TextMotion layers (models.py) and a words x keyframe FiLM term,
-all zero-initialised, trained from the video stage's weights with the first keyframe given
-half the time (the video stage alone learned to ignore motion words).
+motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
+features moved by the displacement its words give, from a motion head on the pooled tokens
+that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
+term, all zero-initialised, trained from the video stage's weights with the first keyframe
+given half the time (the video stage alone learned to ignore motion words).
 Conditioning during training: tokens, and an image embedding that is the CLIP embedding of
 the clip's first frame or the prior's prediction from this caption (half each: the engine
 feeds the prior's output, so the decoder must not depend on details only a real first frame
@@ -27,11 +29,25 @@ PROMPTS = ["a red star moving left on a white background", "a big blue heart gro
            "a purple circle shrinking on a gray background", "an orange square standing still on a black background"]
 
 
-MOTION_C = 128  # width of the words' view that drives the TextMotion layers (stage `motion`)
-
-
 def build(V, temporal, motion=False):
-    return UNet(V, temporal=temporal, motion_c=MOTION_C if motion else 0, **UNET_CFG)
+    return UNet(V, temporal=temporal, text_motion=motion, **UNET_CFG)
+
+
+def centroid_tracks(lat):
+    """[N, 8, 2]: the object's centroid in every keyframe minus keyframe 0's, in latent
+    pixels (x, y), from the latents themselves (where they differ most from the clip's
+    background); the target of the motion head."""
+    yy, xx = np.mgrid[0:16, 0:16]
+    out = np.zeros((len(lat), 8, 2), np.float32)
+    for s in range(0, len(lat), 500):
+        L = lat[s:s + 500].numpy()  # [n,8,4,16,16]
+        bg = np.median(L.reshape(*L.shape[:3], -1), axis=3)[..., None, None]
+        d = np.abs(L - bg).sum(2)  # [n,8,16,16]
+        m = (d > 0.5 * d.max((2, 3), keepdims=True)).astype(np.float32)
+        area = np.maximum(m.sum((2, 3)), 1)
+        c = np.stack([(m * xx).sum((2, 3)) / area, (m * yy).sum((2, 3)) / area], -1)
+        out[s:s + 500] = c - c[:, :1]
+    return torch.from_numpy(out)
 
 
 def motion_word_gain(model, lat, data, known_first=True, n=24, t0=700):
@@ -83,7 +99,9 @@ def main(mode):
                 {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": new_lr_mult}]
 
     if motion:
-        groups = grow_from("decoder-video", "TextMotion/frame_cond", 2.0)
+        groups = grow_from("decoder-video", "TextWarp/frame_cond/motion_head", 2.0)
+        tracks = centroid_tracks(lat_box[0])
+        log(f"[{name}] centroid tracks: mean |last - first| {tracks[:, -1].abs().mean(0).tolist()} latent px")
         if not os.path.exists(os.path.join(CKPT, f"{name}.pt")):
             model.eval()
             log(f"[{name}] motion-word gain before this stage: {motion_word_gain(model, lat_box[0], data):+.4f}")
@@ -146,15 +164,25 @@ def main(mode):
         noise = torch.randn_like(x0)
         xt, v = q_sample_v(x0, t, noise)
         pred = model(xt, t.float(), tok, e, known, mask)
-        w = min_snr_weight(t)
+        # min-SNR weighting gives the noisiest steps almost no weight (0.05 at t=850), and
+        # those are where the layout of the clip, and so its motion, is decided: the motion
+        # stage adds 0.1 to every step's weight
+        w = min_snr_weight(t) + (0.1 if motion else 0.0)
         loss = ((pred - v) ** 2).mean((1, 2, 3, 4))
         lw = (loss * w).mean()
+        logs = {}
+        if motion:  # the words' displacements, supervised by the true centroid track (captions that were kept)
+            err = F.smooth_l1_loss(model.displacement(tok), tracks[ci], reduction="none").mean((1, 2))
+            kept = keep_tokens[:, 0].float()
+            aux = (err * kept).sum() / kept.sum().clamp(min=1)
+            lw = lw + 0.01 * aux
+            logs["disp"] = aux.item()
         opt.zero_grad(set_to_none=True)
         lw.backward()
         average_gradients(model.parameters())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        return {"loss": lw.item(), "mse": loss.mean().item()}
+        return {"loss": lw.item(), "mse": loss.mean().item(), **logs}
 
     def samples(stepno):
         m = build(V, video, motion)
@@ -189,8 +217,8 @@ def main(mode):
                 m = build(V, video, motion)
                 m.load_state_dict(ema.shadow)
                 m.eval()
-                log(f"[{name}] motion-word gain (1 - mse full/static caption, first keyframe given, "
-                    f"t=700): {motion_word_gain(m, lat_box[0], data):+.4f}")
+                gains = " ".join(f"t={t0}: {motion_word_gain(m, lat_box[0], data, t0=t0):+.4f}" for t0 in (700, 900))
+                log(f"[{name}] motion-word gain (1 - mse full/static caption, first keyframe given) {gains}")
             if n_ck[0] % 3 == 0:
                 samples(s)
         run.loop(step, log_every=25, on_checkpoint=on_ck)
