@@ -6,9 +6,10 @@
 #   bash models/tiny-world/train.sh            # everything
 #   bash models/tiny-world/train.sh ae clip    # only these stages
 # Stage lengths are time boxes in minutes of training, overridable per stage, e.g.
-# TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage; TW_PROCS=2
-# trains the decoder stages data-parallel in two processes (on this VM only ~1.1x in clips per
-# second, as are two threads: its two vCPUs share most of one core's compute).
+# TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage: use 2 when
+# nothing else runs (the motion stage went 2-3x faster), 1 on a shared machine, where a
+# descheduled second thread stalls every op. TW_PROCS=2 trains the decoder stages
+# data-parallel in two processes (~1.1x in clips per second on this VM).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3

@@ -34,9 +34,10 @@ def world_size():
 
 
 def setup_data_parallel():
-    """With WORLD_SIZE > 1 (train.sh: TW_PROCS=2), joins the gloo group. Measured on this VM:
-    one process with two threads ~1.06x (B=8) to 1.3x (B=16) of one thread; two one-thread
-    processes ~1.1x in clips per second: the two vCPUs share most of one core's compute."""
+    """With WORLD_SIZE > 1 (train.sh: TW_PROCS=2), joins the gloo group. Measured on this VM
+    while others loaded it: one process with two threads ~1.06x (B=8) to 1.3x (B=16) of one
+    thread; two one-thread processes ~1.1x in clips per second. With the machine quiet
+    (session 3) two threads ran the motion stage 2-3x faster than one (TW_THREADS=2)."""
     if world_size() > 1:
         import torch.distributed as dist
         dist.init_process_group("gloo")

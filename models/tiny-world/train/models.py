@@ -300,7 +300,9 @@ class Stage(nn.Module):
 class UNet(nn.Module):
     """Latent diffusion U-Net 16 -> 8 -> 4. Input channels: noisy latents (4) + known
     latents (4) + mask (1). Conditioning (timestep, pooled tokens, image embedding) is
-    summed into one vector that drives scale/shift in every ResBlock."""
+    summed into one vector that drives scale/shift in every ResBlock. With text_motion (the
+    motion stage) the pooled tokens also give per-keyframe displacements (`displacement`)
+    that every Stage's TextWarp applies to keyframe 0's features."""
 
     def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, text_motion=False):
         super().__init__()

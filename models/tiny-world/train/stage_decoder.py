@@ -50,7 +50,7 @@ def centroid_tracks(lat):
     return torch.from_numpy(out)
 
 
-def motion_word_gain(model, lat, data, known_first=True, n=24, t0=700):
+def motion_word_gain(model, lat, data, n=24, t0=700):
     """How much the motion words help the denoiser, on a fixed batch: v-MSE with the full
     caption vs the same caption without its motion words (1 - full/static; 0 = ignored).
     Measured with the first keyframe given, where the motion word alone says where the
@@ -59,8 +59,7 @@ def motion_word_gain(model, lat, data, known_first=True, n=24, t0=700):
     ci = torch.randint(0, len(lat), (n,), generator=g).numpy()
     x0 = lat[ci].permute(0, 2, 1, 3, 4)
     mask = torch.zeros(n, 1, 8, 16, 16)
-    if known_first:
-        mask[:, :, :1] = 1
+    mask[:, :, :1] = 1
     t = torch.full((n,), t0)
     xt, v = q_sample_v(x0, t, torch.randn(x0.shape, generator=g))
     e = torch.zeros(n, 64)
@@ -184,10 +183,13 @@ def main(mode):
         opt.step()
         return {"loss": lw.item(), "mse": loss.mean().item(), **logs}
 
-    def samples(stepno):
+    def ema_model():
         m = build(V, video, motion)
         m.load_state_dict(ema.shadow)
-        m.eval()
+        return m.eval()
+
+    def samples(stepno):
+        m = ema_model()
         tok = torch.tensor([encode_caption(p, data.vocab) for p in PROMPTS])
         with torch.no_grad():  # as the engine does: prompt -> text encoder -> prior
             e = clip_prior(clip_text(tok))
@@ -214,9 +216,7 @@ def main(mode):
                 log(f"[{name}] now {len(lat_box[0])} clips encoded")
             n_ck[0] += 1
             if video:
-                m = build(V, video, motion)
-                m.load_state_dict(ema.shadow)
-                m.eval()
+                m = ema_model()
                 gains = " ".join(f"t={t0}: {motion_word_gain(m, lat_box[0], data, t0=t0):+.4f}" for t0 in (700, 900))
                 log(f"[{name}] motion-word gain (1 - mse full/static caption, first keyframe given) {gains}")
             if n_ck[0] % 3 == 0:
