@@ -57,6 +57,14 @@ export const keyframesNode = defineNode({
       .default(0.6)
       .describe('vary: how much noise is added to the init clip (1 = all)')
       .meta({ widget: 'slider', label: 'Strength', step: 0.05 }),
+    candidates: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .default(1)
+      .describe('Sample this many keyframe sets side by side and keep the one the pack’s own text/image encoders match best to the prompt in its worst frame (DALL·E-style reranking)')
+      .meta({ widget: 'number', label: 'Candidates' }),
     decoderText: z
       .boolean()
       .default(true)
@@ -68,6 +76,7 @@ export const keyframesNode = defineNode({
     { pack: p.pack, role: 'decoder' },
     { pack: p.pack, role: 'latent-decoder' },
     ...(p.mode === 'generate' ? [] : [{ pack: p.pack, role: 'latent-encoder' }]),
+    ...(p.candidates > 1 ? [{ pack: p.pack, role: 'image-encoder' }] : []),
   ],
   async execute(ctx, inputs, p) {
     const pack = videoPack(ctx.models, p.pack);
@@ -105,24 +114,28 @@ export const keyframesNode = defineNode({
 
     const timesteps = ddimTimesteps(schedule.trainSteps, p.steps, strength);
     const alphas = schedule.alphasCumprod;
+    // Candidates are sampled as one batch; the first candidate's noise is what a single
+    // sample would use, so candidates = 1 is exactly the plain sampler.
+    const N = p.candidates;
     let x: Float32Array;
     if (start) {
       const startVideo = new Float32Array(size);
       toVideoLayout(start, F, C, plane, F, startVideo);
-      x = noiseTo(startVideo, ctx.rng.fillNormal(new Float32Array(size)), alphas[timesteps[0]!]!);
+      x = noiseTo(repeat(startVideo, N), ctx.rng.fillNormal(new Float32Array(N * size)), alphas[timesteps[0]!]!);
     } else {
-      x = ctx.rng.fillNormal(new Float32Array(size));
+      x = ctx.rng.fillNormal(new Float32Array(N * size));
     }
 
     const useGuidance = p.guidance !== 1;
-    const batch = useGuidance ? 2 : 1;
-    const tokens = new BigInt64Array(batch * inputs.text.tokens.length);
-    if (p.decoderText) inputs.text.tokens.forEach((id, i) => (tokens[i] = BigInt(id)));
+    const batch = (useGuidance ? 2 : 1) * N;
+    const T = inputs.text.tokens.length;
+    const tokens = new BigInt64Array(batch * T);
+    if (p.decoderText) for (let n = 0; n < N; n++) inputs.text.tokens.forEach((id, i) => (tokens[n * T + i] = BigInt(id)));
     const E = pack.embeddingSize;
     const embedding = new Float32Array(batch * E);
     if (inputs.embedding) {
       if (inputs.embedding.pack !== p.pack) throw new Error(`input "embedding" comes from pack "${inputs.embedding.pack}", but this node uses "${p.pack}"`);
-      embedding.set(inputs.embedding.embedding.subarray(0, E), 0);
+      for (let n = 0; n < N; n++) embedding.set(inputs.embedding.embedding.subarray(0, E), n * E);
     }
     const knownBatch = repeat(known, batch);
     const maskBatch = repeat(mask, batch);
@@ -133,30 +146,77 @@ export const keyframesNode = defineNode({
       ctx.throwIfAborted();
       const t = timesteps[i]!;
       const out = await ctx.models.run(p.pack, 'decoder', {
-        latents: { data: repeat(x, batch), dims: latentDims },
+        latents: { data: repeat(x, useGuidance ? 2 : 1), dims: latentDims },
         timestep: { data: new Float32Array(batch).fill(t), dims: [batch] },
-        tokens: { data: tokens, dims: [batch, inputs.text.tokens.length] },
+        tokens: { data: tokens, dims: [batch, T] },
         image_embedding: { data: embedding, dims: [batch, E] },
         known: { data: knownBatch, dims: latentDims },
         mask: { data: maskBatch, dims: [batch, 1, F, video.latentHeight, video.latentWidth] },
       });
       const prediction = firstFloatOutput(out, 'decoder');
-      const cond = prediction.subarray(0, size);
-      const guided = useGuidance ? guide(cond, prediction.subarray(size, 2 * size), p.guidance) : Float32Array.from(cond);
+      const cond = prediction.subarray(0, N * size);
+      const guided = useGuidance ? guide(cond, prediction.subarray(N * size, 2 * N * size), p.guidance) : Float32Array.from(cond);
       x0 = predictX0(x, guided, alphas[t]!, schedule.prediction);
       const next = timesteps[i + 1];
       x = next === undefined ? x0 : ddimStep(x, x0, alphas[t]!, alphas[next]!);
       ctx.progress(i + 1, timesteps.length, `step ${i + 1}/${timesteps.length}`);
       if (next !== undefined && ctx.previewing) {
-        const estimate = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
+        const estimate = await decodeVideo(ctx, pack, p.pack, x0.subarray(0, size), givenFrames);
         ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
       }
     }
+    if (N > 1) x0 = await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text.embedding, givenFrames);
     const frames = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
     ctx.preview(frames, { kind: 'step', step: timesteps.length, steps: timesteps.length, firstFrame: 0, count: F });
     return { frames };
   },
 });
+
+/**
+ * The candidate whose worst keyframe the pack's CLIP image encoder finds closest to the
+ * prompt's text embedding: the worst frame, because what goes wrong goes wrong in one
+ * part of a clip (the object fades, changes colour, becomes two).
+ */
+async function bestCandidate(
+  ctx: ExecContext,
+  pack: Pack,
+  packName: string,
+  x0: Float32Array,
+  N: number,
+  textEmbedding: Float32Array,
+  given: { index: number; frame: Uint8Array }[],
+): Promise<Float32Array> {
+  const { video } = pack;
+  const F = video.keyframes;
+  const size = x0.length / N;
+  const text = normalised(textEmbedding);
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let n = 0; n < N; n++) {
+    const candidate = await decodeVideo(ctx, pack, packName, x0.subarray(n * size, (n + 1) * size), given);
+    const out = await ctx.models.run(packName, 'image-encoder', {
+      image: { data: framesToTensor(candidate.frames, video.width, video.height), dims: [F, 3, video.height, video.width] },
+    });
+    const images = firstFloatOutput(out, 'image encoder');
+    const E = images.length / F;
+    let worst = Infinity;
+    for (let f = 0; f < F; f++) {
+      const image = normalised(images.subarray(f * E, (f + 1) * E));
+      let cosine = 0;
+      for (let e = 0; e < E; e++) cosine += image[e]! * text[e]!;
+      worst = Math.min(worst, cosine);
+    }
+    if (worst > bestScore) [best, bestScore] = [n, worst];
+  }
+  return x0.slice(best * size, (best + 1) * size);
+}
+
+function normalised(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (const value of v) norm += value * value;
+  const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+  return v.map((value) => value * scale);
+}
 
 function repeat(data: Float32Array, times: number): Float32Array {
   if (times === 1) return data;

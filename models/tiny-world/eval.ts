@@ -6,7 +6,7 @@
  * itself gets wrong) and beside the same decoder without text (the paper's ablation).
  *
  * Usage: npm run eval:tiny -- [--prompts N] [--quick] [--seed S] [--no-ablation]
- *        [--ceiling-only] [--out DIR] [--no-mp4-check] [--models DIR (another models folder)]
+ *        [--ceiling-only] [--out DIR] [--no-mp4-check] [--models DIR (another models folder)] [--workflow FILE (instead of the default)]
  *        [--set NODE.PARAM=VALUE (repeatable; changes the default workflow, e.g. keyframes.guidance=5)]
  * Runs of at least 100 prompts write to models/tiny-world/eval/; smaller ones to
  * /tmp/tiny-world-eval (or --out), so a development run never replaces the committed results.
@@ -63,6 +63,7 @@ const ArgsSchema = z
     'no-mp4-check': z.boolean().default(false),
     out: z.string().min(1).optional(),
     models: z.string().min(1).optional(),
+    workflow: z.string().min(1).optional(),
     set: z.array(z.string()).default([]),
   })
   .strict();
@@ -81,6 +82,7 @@ function parseCommandLine(): Args {
       'no-mp4-check': { type: 'boolean' },
       out: { type: 'string' },
       models: { type: 'string' },
+      workflow: { type: 'string' },
       set: { type: 'string', multiple: true },
     },
   });
@@ -99,7 +101,11 @@ function baseWorkflow(args: Args) {
     console.error(`eval:tiny: ${overrides.error}`);
     process.exit(2);
   }
-  return applyOverrides(loadWorkflowFile(DEFAULT_WORKFLOW), registry, { set: overrides.set });
+  return applyOverrides(loadWorkflowFile(workflowFile(args)), registry, { set: overrides.set });
+}
+
+function workflowFile(args: Args): string {
+  return args.workflow === undefined ? DEFAULT_WORKFLOW : path.resolve(args.workflow);
 }
 
 function sha256File(file: string): string {
@@ -295,7 +301,7 @@ async function main(): Promise<void> {
       ablationCompleted,
       partial,
       pack: pack === null ? null : { name: PACK, ...pack },
-      workflow: prepared === null ? null : { file: path.relative(ROOT_DIR, DEFAULT_WORKFLOW), judgedNode: prepared.judgedNode, notes: prepared.notes, frames: judgedFrames },
+      workflow: prepared === null ? null : { file: path.relative(ROOT_DIR, workflowFile(args)), judgedNode: prepared.judgedNode, notes: prepared.notes, frames: judgedFrames },
       prompts: describePrompts(prompts),
       targets: TARGETS,
       summary: summaries,

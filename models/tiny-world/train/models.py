@@ -490,3 +490,40 @@ class FlowInterpolator(Interpolator):
 
 def nparams(m):
     return sum(p.numel() for p in m.parameters())
+
+
+class VideoText(nn.Module):
+    """A video CLIP for reranking: a text encoder of its own and a video encoder over the
+    8 keyframes, trained so that matching (clip, caption) pairs have the highest cosine.
+    The image CLIP sees one frame and cannot know motion; this one is trained with the
+    clip played backwards and frozen on its first frame as extra negatives, so direction,
+    growth and stillness are what it must read."""
+
+    def __init__(self, vocab, out=64):
+        super().__init__()
+        self.text = ClipText(vocab, out=out)
+
+        # per frame at 16x16 (colour, background, where the object is and how big; shape is
+        # the image CLIP's and the decoder's business), with coordinate channels so that
+        # positions survive the pooling; then 3D convolutions over time
+        self.frame = nn.Sequential(nn.Conv2d(5, 32, 3, padding=1), nn.SiLU(), nn.Conv2d(32, 32, 3, padding=1), nn.SiLU(),
+                                   nn.AvgPool2d(2), nn.Conv2d(32, 64, 3, padding=1), nn.SiLU())
+        self.time = nn.Sequential(nn.Conv3d(64, 64, 3, padding=1), nn.SiLU(), nn.AvgPool3d((1, 2, 2)),
+                                  nn.Conv3d(64, 128, 3, padding=1), nn.SiLU())
+        self.proj = nn.Linear(256, out)
+
+    def video(self, frames):
+        """frames [B, 3, T, 64, 64] in [-1, 1] -> [B, out], unit length"""
+        b, c, t, h, w = frames.shape
+        x = F.avg_pool2d(frames.transpose(1, 2).reshape(b * t, c, h, w), 4)
+        ys = torch.linspace(-1, 1, x.shape[2]).view(1, 1, -1, 1).expand(b * t, 1, x.shape[2], x.shape[3])
+        xs = torch.linspace(-1, 1, x.shape[3]).view(1, 1, 1, -1).expand(b * t, 1, x.shape[2], x.shape[3])
+        x = self.frame(torch.cat([x, xs, ys], 1))
+        x = x.reshape(b, t, x.shape[1], x.shape[2], x.shape[3]).transpose(1, 2)
+        x = self.time(x)
+        x = torch.cat([x.mean((2, 3, 4)), x.amax((2, 3, 4))], 1)
+        return F.normalize(self.proj(x), dim=-1)
+
+    def forward(self, frames, tokens):
+        """the cosine between each clip and its own caption: [B]"""
+        return (self.video(frames) * self.text(tokens)).sum(-1)

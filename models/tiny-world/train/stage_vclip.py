@@ -1,0 +1,102 @@
+"""Stage `vclip`: a video-text scorer (models.VideoText) for the keyframes node's reranking
+of candidate samples. Symmetric InfoNCE between the 8 keyframes of a clip and its full
+caption, plus hard negatives in the text -> video direction: every clip of the batch played
+backwards (left <-> right, up <-> down, growing <-> shrinking) and frozen on its first frame
+(standing still), except where that is still a true video of the caption (a reversed
+bounce or still clip, a frozen still clip, or a caption that names no motion).
+Exports models/tiny-world/video_text.onnx itself and adds it to manifest.json, so that it
+can be (re)trained without the other stages' checkpoints."""
+import hashlib, json, os
+import numpy as np
+import torch
+import torch.nn.functional as F
+from common import Data, Run, OUT, KEYFRAMES, log, setup_threads
+from models import VideoText, nparams
+
+MOTION_WORDS = {"moving", "going", "sliding", "growing", "getting", "shrinking", "bouncing", "hopping", "standing", "not"}
+
+
+def main():
+    setup_threads()
+    torch.manual_seed(9)
+    rng = np.random.default_rng(9)
+    data = Data()
+    V = len(data.vocab)
+    net = VideoText(V)
+    logit_scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
+    holder = torch.nn.Module()
+    holder.net = net
+    holder.register_parameter("logit_scale", logit_scale)
+    log(f"[vclip] params {nparams(net)}")
+    opt = torch.optim.AdamW(holder.parameters(), lr=1e-3, weight_decay=0.01)
+    run = Run("vclip", {"model": holder}, opt, minutes=12, lr=1e-3, warmup=50)
+    motion = np.array([a["motion"] for a in data.meta["attributes"]])
+    motion_ids = torch.tensor([i for i, w in enumerate(data.vocab) if w in MOTION_WORDS])
+    kf = np.array(KEYFRAMES)
+    B = 48
+
+    def clips(ci):
+        x = torch.from_numpy(data.clips[ci][:, kf]).float() / 127.5 - 1.0  # [B,T,H,W,3]
+        return x.permute(0, 4, 1, 2, 3).contiguous()
+
+    def step(i):
+        ci = rng.integers(0, data.n, B)
+        tok = data.tokens(ci, True, rng)
+        v = clips(ci)
+        videos = torch.cat([v, v.flip(2), v[:, :, :1].expand_as(v)])
+        ve = net.video(videos)
+        te = net.text(tok)
+        scale = logit_scale.exp().clamp(max=100)
+        logits = te @ ve.t() * scale  # [B, 3B]
+        same = (tok[:, None, :] == tok[None, :, :]).all(-1)
+        names_motion = torch.isin(tok, motion_ids).any(-1)
+        m = motion[ci]
+        symmetric = torch.from_numpy(np.isin(m, ["still", "bouncing"]))
+        still = torch.from_numpy(m == "still")
+        eye = torch.eye(B, dtype=torch.bool)
+        bad = torch.cat([same & ~eye,
+                         same & (symmetric | ~names_motion)[None, :],
+                         same & (still | ~names_motion)[None, :]], 1)
+        logits = logits.masked_fill(bad, -1e4)
+        lab = torch.arange(B)
+        v2t = (ve[:B] @ te.t() * scale).masked_fill(same & ~eye, -1e4)
+        loss = 0.5 * (F.cross_entropy(logits, lab) + F.cross_entropy(v2t, lab))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        acc = (logits.argmax(1) == lab).float().mean().item()
+        # the motion-only question: own clip above its reversed and frozen versions
+        own = logits[lab, lab]
+        hard = (own > logits[lab, B + lab].where(~bad[lab, B + lab], torch.tensor(-1e9))) & \
+               (own > logits[lab, 2 * B + lab].where(~bad[lab, 2 * B + lab], torch.tensor(-1e9)))
+        return {"loss": loss.item(), "acc": acc, "motion_acc": hard.float().mean().item(),
+                "temp": 1 / logit_scale.exp().item()}
+
+    if not run.done():
+        run.loop(step, log_every=25)
+    net.eval()
+    export(net, data)
+
+
+def export(net, data):
+    path = os.path.join(OUT, "video_text.onnx")
+    frames = torch.rand(2, 3, 8, 64, 64) * 2 - 1
+    tokens = torch.from_numpy(data.tok_full[:2, 0].astype(np.int64))
+    with torch.no_grad():
+        torch.onnx.export(net, (frames, tokens), path, opset_version=17, input_names=["frames", "tokens"],
+                          output_names=["score"], dynamic_axes={"frames": {0: "B"}, "tokens": {0: "B"}, "score": {0: "B"}},
+                          do_constant_folding=True)
+    blob = open(path, "rb").read()
+    manifest_path = os.path.join(OUT, "manifest.json")
+    manifest = json.load(open(manifest_path))
+    manifest["models"]["video-text"] = {
+        "file": "video_text.onnx", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
+        "description": "cosine between 8 keyframes and a caption (video CLIP), for reranking candidates",
+        "inputs": {"frames": {"dtype": "float32", "shape": ["B", 3, 8, 64, 64]}, "tokens": {"dtype": "int64", "shape": ["B", 16]}},
+        "outputs": {"score": {"dtype": "float32", "shape": ["B"]}}}
+    json.dump(manifest, open(manifest_path, "w"), indent=1)
+    log(f"[vclip] exported {path} ({len(blob) / 1e6:.2f} MB) and added role video-text to manifest.json")
+
+
+if __name__ == "__main__":
+    main()
