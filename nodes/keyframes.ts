@@ -4,7 +4,8 @@
  * generate from text, animate a still (first frame given), extend a clip (its last
  * frames given first) and make variations (a clip noised to `strength`, then denoised).
  * Every sampling step's estimate is decoded and previewed, so the user sees the frames
- * emerge.
+ * emerge. With `candidates` > 1 several samples are drawn side by side and the one the
+ * pack's own encoders match best to the prompt is kept (reranking; previews show the first).
  */
 import { z } from 'zod';
 import { defineNode, type ExecContext } from './core/definition';
@@ -63,7 +64,7 @@ export const keyframesNode = defineNode({
       .min(1)
       .max(8)
       .default(1)
-      .describe('Sample this many keyframe sets side by side and keep the one the pack’s own text/image encoders match best to the prompt in its worst frame (DALL·E-style reranking)')
+      .describe('Sample this many keyframe sets side by side and keep the one the pack’s own encoders match best to the prompt (its image CLIP at the worst keyframe + its video-text model; needs both roles)')
       .meta({ widget: 'number', label: 'Candidates' }),
     decoderText: z
       .boolean()
@@ -76,7 +77,7 @@ export const keyframesNode = defineNode({
     { pack: p.pack, role: 'decoder' },
     { pack: p.pack, role: 'latent-decoder' },
     ...(p.mode === 'generate' ? [] : [{ pack: p.pack, role: 'latent-encoder' }]),
-    ...(p.candidates > 1 ? [{ pack: p.pack, role: 'image-encoder' }] : []),
+    ...(p.candidates > 1 ? [{ pack: p.pack, role: 'image-encoder' }, { pack: p.pack, role: 'video-text' }] : []),
   ],
   async execute(ctx, inputs, p) {
     const pack = videoPack(ctx.models, p.pack);
@@ -165,7 +166,7 @@ export const keyframesNode = defineNode({
         ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
       }
     }
-    if (N > 1) x0 = await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text.embedding, givenFrames);
+    if (N > 1) x0 = await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text, givenFrames);
     const frames = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
     ctx.preview(frames, { kind: 'step', step: timesteps.length, steps: timesteps.length, firstFrame: 0, count: F });
     return { frames };
@@ -173,9 +174,11 @@ export const keyframesNode = defineNode({
 });
 
 /**
- * The candidate whose worst keyframe the pack's CLIP image encoder finds closest to the
- * prompt's text embedding: the worst frame, because what goes wrong goes wrong in one
- * part of a clip (the object fades, changes colour, becomes two).
+ * Reranking: each candidate is scored by the pack's own encoders against the prompt, as
+ * the sum of two cosines. The image CLIP's (text embedding . each keyframe's image
+ * embedding) is taken at the worst keyframe, because what goes wrong goes wrong in one part
+ * of a clip (the object fades, changes colour, becomes two); the video-text model reads all
+ * keyframes together and so also knows the motion, which one frame cannot show.
  */
 async function bestCandidate(
   ctx: ExecContext,
@@ -183,32 +186,47 @@ async function bestCandidate(
   packName: string,
   x0: Float32Array,
   N: number,
-  textEmbedding: Float32Array,
+  text: { tokens: readonly number[]; embedding: Float32Array },
   given: { index: number; frame: Uint8Array }[],
 ): Promise<Float32Array> {
   const { video } = pack;
   const F = video.keyframes;
   const size = x0.length / N;
-  const text = normalised(textEmbedding);
-  let best = 0;
-  let bestScore = -Infinity;
+  const plane = video.width * video.height;
+  const textEmbedding = normalised(text.embedding);
+  const scores = new Float64Array(N);
+  const videos = new Float32Array(N * 3 * F * plane);
   for (let n = 0; n < N; n++) {
     const candidate = await decodeVideo(ctx, pack, packName, x0.subarray(n * size, (n + 1) * size), given);
-    const out = await ctx.models.run(packName, 'image-encoder', {
-      image: { data: framesToTensor(candidate.frames, video.width, video.height), dims: [F, 3, video.height, video.width] },
-    });
+    const perFrame = framesToTensor(candidate.frames, video.width, video.height);
+    const out = await ctx.models.run(packName, 'image-encoder', { image: { data: perFrame, dims: [F, 3, video.height, video.width] } });
     const images = firstFloatOutput(out, 'image encoder');
     const E = images.length / F;
     let worst = Infinity;
+    for (let f = 0; f < F; f++) worst = Math.min(worst, dot(normalised(images.subarray(f * E, (f + 1) * E)), textEmbedding));
+    scores[n]! += worst;
+    // [F, 3, H, W] -> [3, F, H, W]
     for (let f = 0; f < F; f++) {
-      const image = normalised(images.subarray(f * E, (f + 1) * E));
-      let cosine = 0;
-      for (let e = 0; e < E; e++) cosine += image[e]! * text[e]!;
-      worst = Math.min(worst, cosine);
+      for (let c = 0; c < 3; c++) videos.set(perFrame.subarray((f * 3 + c) * plane, (f * 3 + c + 1) * plane), ((n * 3 + c) * F + f) * plane);
     }
-    if (worst > bestScore) [best, bestScore] = [n, worst];
   }
+  const T = text.tokens.length;
+  const tokens = new BigInt64Array(N * T);
+  for (let n = 0; n < N; n++) text.tokens.forEach((id, i) => (tokens[n * T + i] = BigInt(id)));
+  const out = await ctx.models.run(packName, 'video-text', {
+    frames: { data: videos, dims: [N, 3, F, video.height, video.width] },
+    tokens: { data: tokens, dims: [N, T] },
+  });
+  firstFloatOutput(out, 'video-text model').forEach((score, n) => (scores[n]! += score));
+  let best = 0;
+  for (let n = 1; n < N; n++) if (scores[n]! > scores[best]!) best = n;
   return x0.slice(best * size, (best + 1) * size);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
 }
 
 function normalised(v: Float32Array): Float32Array {

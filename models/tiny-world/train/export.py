@@ -12,6 +12,7 @@ from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipIma
                     FlowInterpolator,
                     nparams)
 from stage_decoder import build
+from stage_vclip import export_video_text
 
 VERIFY = os.path.join(CKPT, "verify")
 
@@ -123,6 +124,13 @@ def main():
            {"frame_a": {0: "B", 2: "H", 3: "W"}, "frame_b": {0: "B", 2: "H", 3: "W"}, "t": {0: "B"},
             "frame": {0: "B", 2: "H", 3: "W"}})
 
+    video_text_entry = None
+    if os.path.exists(os.path.join(CKPT, "vclip_final.pt")):  # the reranker (stage vclip), optional
+        from models import VideoText
+        video_text = VideoText(V)
+        video_text.load_state_dict(torch.load(os.path.join(CKPT, "vclip_final.pt")))
+        video_text_entry = export_video_text(video_text.eval(), OUT, export)
+
     f32 = "float32"
     spec = {
         "text-encoder": ("text_encoder.onnx", {"tokens": ("int64", ["B", 16])}, {"text_embedding": (f32, ["B", 64])}),
@@ -144,10 +152,12 @@ def main():
         models[role] = {"file": fname, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
                         "inputs": {k: {"dtype": d, "shape": s} for k, (d, s) in ins.items()},
                         "outputs": {k: {"dtype": d, "shape": s} for k, (d, s) in outs.items()}}
+    if video_text_entry is not None:
+        models["video-text"] = video_text_entry
     manifest = {
         "format": "studio-model-pack", "version": 1, "name": "tiny-world",
         "description": "A small Make-A-Video (CLIP-style text/image encoders, prior, latent pseudo-3D diffusion "
-                       "decoder that also reads the prompt's tokens, frame interpolator) trained from scratch "
+                       "decoder that also reads the prompt's tokens, frame interpolator, video-text reranker) trained from scratch "
                        "on the procedural tiny world (TINY_WORLD.md) on a 2-core CPU.",
         "licence": "LICENSE",
         "source": "models/tiny-world/train (npm run train:tiny), trained on data/tiny-world written by "

@@ -4,13 +4,14 @@ caption, plus hard negatives in the text -> video direction: every clip of the b
 backwards (left <-> right, up <-> down, growing <-> shrinking) and frozen on its first frame
 (standing still), except where that is still a true video of the caption (a reversed
 bounce or still clip, a frozen still clip, or a caption that names no motion).
-Exports models/tiny-world/video_text.onnx itself and adds it to manifest.json, so that it
-can be (re)trained without the other stages' checkpoints."""
+Writes checkpoints/vclip_final.pt; export.py exports it (role `video-text`). When the pack's
+manifest.json already exists, this stage also exports video_text.onnx and updates that one
+entry itself, so the scorer can be retrained without the other stages' checkpoints."""
 import hashlib, json, os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import Data, Run, OUT, KEYFRAMES, log, setup_threads
+from common import Data, Run, CKPT, OUT, KEYFRAMES, log, setup_threads
 from models import VideoText, nparams
 
 MOTION_WORDS = {"moving", "going", "sliding", "growing", "getting", "shrinking", "bouncing", "hopping", "standing", "not"}
@@ -75,27 +76,39 @@ def main():
     if not run.done():
         run.loop(step, log_every=25)
     net.eval()
-    export(net, data)
-
-
-def export(net, data):
-    path = os.path.join(OUT, "video_text.onnx")
-    frames = torch.rand(2, 3, 8, 64, 64) * 2 - 1
-    tokens = torch.from_numpy(data.tok_full[:2, 0].astype(np.int64))
-    with torch.no_grad():
-        torch.onnx.export(net, (frames, tokens), path, opset_version=17, input_names=["frames", "tokens"],
-                          output_names=["score"], dynamic_axes={"frames": {0: "B"}, "tokens": {0: "B"}, "score": {0: "B"}},
-                          do_constant_folding=True)
-    blob = open(path, "rb").read()
+    torch.save(net.state_dict(), os.path.join(CKPT, "vclip_final.pt"))
     manifest_path = os.path.join(OUT, "manifest.json")
-    manifest = json.load(open(manifest_path))
-    manifest["models"]["video-text"] = {
-        "file": "video_text.onnx", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
-        "description": "cosine between 8 keyframes and a caption (video CLIP), for reranking candidates",
-        "inputs": {"frames": {"dtype": "float32", "shape": ["B", 3, 8, 64, 64]}, "tokens": {"dtype": "int64", "shape": ["B", 16]}},
-        "outputs": {"score": {"dtype": "float32", "shape": ["B"]}}}
-    json.dump(manifest, open(manifest_path, "w"), indent=1)
-    log(f"[vclip] exported {path} ({len(blob) / 1e6:.2f} MB) and added role video-text to manifest.json")
+    if os.path.exists(manifest_path):
+        manifest = json.load(open(manifest_path))
+        manifest["models"]["video-text"] = export_video_text(net, OUT)
+        json.dump(manifest, open(manifest_path, "w"), indent=1)
+        log("[vclip] exported video_text.onnx and updated its manifest.json entry")
+
+
+# role video-text: (file, inputs, outputs) as export.py's spec
+VIDEO_TEXT_SPEC = ("video_text.onnx", {"frames": ("float32", ["B", 3, 8, 64, 64]), "tokens": ("int64", ["B", 16])},
+                   {"score": ("float32", ["B"])})
+
+
+def export_video_text(net, out_dir, export_fn=None):
+    """Writes video_text.onnx (export.py passes its own export function, which also records
+    reference outputs for verify_onnx.cjs) and returns its manifest entry."""
+    fname, ins, outs = VIDEO_TEXT_SPEC
+    path = os.path.join(out_dir, fname)
+    g = torch.Generator().manual_seed(0)
+    args = (torch.rand(2, 3, 8, 64, 64, generator=g) * 2 - 1, torch.randint(1, net.text.enc.emb.num_embeddings, (2, 16), generator=g))
+    dyn = {"frames": {0: "B"}, "tokens": {0: "B"}, "score": {0: "B"}}
+    if export_fn is not None:
+        export_fn(net, args, path, list(ins), list(outs), dyn)
+    else:
+        with torch.no_grad():
+            torch.onnx.export(net, args, path, opset_version=17, input_names=list(ins), output_names=list(outs),
+                              dynamic_axes=dyn, do_constant_folding=True)
+    blob = open(path, "rb").read()
+    return {"file": fname, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
+            "description": "cosine between a clip's 8 keyframes and a caption (a video CLIP), for reranking candidates",
+            "inputs": {k: {"dtype": d, "shape": s} for k, (d, s) in ins.items()},
+            "outputs": {k: {"dtype": d, "shape": s} for k, (d, s) in outs.items()}}
 
 
 if __name__ == "__main__":
