@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { defineNode, type ExecContext } from './core/definition';
 import type { FrameSet } from './core/values';
 import { ddimStep, ddimTimesteps, guide, noiseTo, predictX0 } from './lib/ddim';
-import { framesToTensor, resizeFrame, tensorToFrames } from './lib/frames';
+import { framesToTensor, resizeFrame, tensorToFrames, toVideoLayout } from './lib/frames';
 import { packParam, videoPack } from './lib/pack';
 
 type Pack = ReturnType<typeof videoPack>;
@@ -130,8 +130,8 @@ export const keyframesNode = defineNode({
     const useGuidance = p.guidance !== 1;
     const batch = (useGuidance ? 2 : 1) * N;
     const T = inputs.text.tokens.length;
-    const tokens = new BigInt64Array(batch * T);
-    if (p.decoderText) for (let n = 0; n < N; n++) inputs.text.tokens.forEach((id, i) => (tokens[n * T + i] = BigInt(id)));
+    // the unconditional rows (guidance) and the ablation's rows stay all padding
+    const tokens = tokenRows(inputs.text.tokens, batch, p.decoderText ? N : 0);
     const E = pack.embeddingSize;
     const embedding = new Float32Array(batch * E);
     if (inputs.embedding) {
@@ -166,8 +166,7 @@ export const keyframesNode = defineNode({
         ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
       }
     }
-    if (N > 1) x0 = await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text, givenFrames);
-    const frames = await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
+    const frames = N > 1 ? await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text, givenFrames) : await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
     ctx.preview(frames, { kind: 'step', step: timesteps.length, steps: timesteps.length, firstFrame: 0, count: F });
     return { frames };
   },
@@ -188,39 +187,51 @@ async function bestCandidate(
   N: number,
   text: { tokens: readonly number[]; embedding: Float32Array },
   given: { index: number; frame: Uint8Array }[],
-): Promise<Float32Array> {
+): Promise<FrameSet> {
   const { video } = pack;
   const F = video.keyframes;
   const size = x0.length / N;
   const plane = video.width * video.height;
-  const textEmbedding = normalised(text.embedding);
-  const scores = new Float64Array(N);
-  const videos = new Float32Array(N * 3 * F * plane);
+  const candidates: FrameSet[] = [];
+  for (let n = 0; n < N; n++) candidates.push(await decodeVideo(ctx, pack, packName, x0.subarray(n * size, (n + 1) * size), given));
+  const perFrame = framesToTensor(candidates.flatMap((c) => c.frames), video.width, video.height);
+  const images = firstFloatOutput(
+    await ctx.models.run(packName, 'image-encoder', { image: { data: perFrame, dims: [N * F, 3, video.height, video.width] } }),
+    'image encoder',
+  );
+  const videos = new Float32Array(perFrame.length);
   for (let n = 0; n < N; n++) {
-    const candidate = await decodeVideo(ctx, pack, packName, x0.subarray(n * size, (n + 1) * size), given);
-    const perFrame = framesToTensor(candidate.frames, video.width, video.height);
-    const out = await ctx.models.run(packName, 'image-encoder', { image: { data: perFrame, dims: [F, 3, video.height, video.width] } });
-    const images = firstFloatOutput(out, 'image encoder');
-    const E = images.length / F;
-    let worst = Infinity;
-    for (let f = 0; f < F; f++) worst = Math.min(worst, dot(normalised(images.subarray(f * E, (f + 1) * E)), textEmbedding));
-    scores[n]! += worst;
-    // [F, 3, H, W] -> [3, F, H, W]
-    for (let f = 0; f < F; f++) {
-      for (let c = 0; c < 3; c++) videos.set(perFrame.subarray((f * 3 + c) * plane, (f * 3 + c + 1) * plane), ((n * 3 + c) * F + f) * plane);
-    }
+    const clip = 3 * F * plane;
+    toVideoLayout(perFrame.subarray(n * clip, (n + 1) * clip), F, 3, plane, F, videos.subarray(n * clip, (n + 1) * clip));
   }
-  const T = text.tokens.length;
-  const tokens = new BigInt64Array(N * T);
-  for (let n = 0; n < N; n++) text.tokens.forEach((id, i) => (tokens[n * T + i] = BigInt(id)));
-  const out = await ctx.models.run(packName, 'video-text', {
-    frames: { data: videos, dims: [N, 3, F, video.height, video.width] },
-    tokens: { data: tokens, dims: [N, T] },
-  });
-  firstFloatOutput(out, 'video-text model').forEach((score, n) => (scores[n]! += score));
+  const videoScores = firstFloatOutput(
+    await ctx.models.run(packName, 'video-text', {
+      frames: { data: videos, dims: [N, 3, F, video.height, video.width] },
+      tokens: { data: tokenRows(text.tokens, N, N), dims: [N, text.tokens.length] },
+    }),
+    'video-text model',
+  );
+  const textEmbedding = normalised(text.embedding);
+  const E = images.length / (N * F);
   let best = 0;
-  for (let n = 1; n < N; n++) if (scores[n]! > scores[best]!) best = n;
-  return x0.slice(best * size, (best + 1) * size);
+  let bestScore = -Infinity;
+  for (let n = 0; n < N; n++) {
+    let worst = Infinity;
+    for (let f = 0; f < F; f++) {
+      const row = (n * F + f) * E;
+      worst = Math.min(worst, dot(normalised(images.subarray(row, row + E)), textEmbedding));
+    }
+    const score = worst + videoScores[n]!;
+    if (score > bestScore) [best, bestScore] = [n, score];
+  }
+  return candidates[best]!;
+}
+
+/** `rows` rows of token ids (int64), the first `filled` of them holding `ids`, the rest padding (0). */
+function tokenRows(ids: readonly number[], rows: number, filled: number): BigInt64Array {
+  const out = new BigInt64Array(rows * ids.length);
+  for (let r = 0; r < filled; r++) ids.forEach((id, i) => (out[r * ids.length + i] = BigInt(id)));
+  return out;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -249,12 +260,6 @@ function firstFloatOutput(out: Record<string, { data: unknown }>, what: string):
   return value;
 }
 
-/** [N, C, H, W] per-frame latents into frames 0..N-1 of a [C, F, H, W] video. */
-function toVideoLayout(perFrame: Float32Array, n: number, C: number, plane: number, F: number, target: Float32Array): void {
-  for (let f = 0; f < n; f++) {
-    for (let c = 0; c < C; c++) target.set(perFrame.subarray((f * C + c) * plane, (f * C + c + 1) * plane), (c * F + f) * plane);
-  }
-}
 
 async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, frames: Uint8Array[]): Promise<Float32Array> {
   const { video } = pack;

@@ -84,3 +84,10 @@ export function assertFrameSet(set: FrameSet | undefined, what: string): FrameSe
   if (!set || set.frames.length === 0) throw new Error(`${what}: no frames`);
   return set;
 }
+
+/** [N, C, H, W] per-frame tensors (latents or pixels) into frames 0..N-1 of a [C, F, H, W] video. */
+export function toVideoLayout(perFrame: Float32Array, n: number, C: number, plane: number, F: number, target: Float32Array): void {
+  for (let f = 0; f < n; f++) {
+    for (let c = 0; c < C; c++) target.set(perFrame.subarray((f * C + c) * plane, (f * C + c + 1) * plane), (c * F + f) * plane);
+  }
+}

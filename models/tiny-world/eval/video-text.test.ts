@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MODELS_DIR } from '../../../server/paths';
 import { ModelRuntime } from '../../../server/runtime/models';
 import { tokenize } from '../../../server/runtime/tokenizer';
-import { framesToTensor } from '../../../nodes/lib/frames';
+import { framesToTensor, toVideoLayout } from '../../../nodes/lib/frames';
 import { CLIP_FRAMES, renderClip } from '../world/render';
 import { MOTIONS, MOTION_PHRASES, type ClipAttributes, type Motion } from '../world/vocabulary';
 import { buildPrompts } from './prompts';
@@ -34,9 +34,8 @@ function keyframes(attributes: ClipAttributes, seed: number): Float32Array {
     return pixels.subarray(index * frameBytes, (index + 1) * frameBytes);
   });
   const perFrame = framesToTensor(frames, width, height);
-  const plane = width * height;
   const out = new Float32Array(perFrame.length);
-  for (let f = 0; f < F; f++) for (let c = 0; c < 3; c++) out.set(perFrame.subarray((f * 3 + c) * plane, (f * 3 + c + 1) * plane), (c * F + f) * plane);
+  toVideoLayout(perFrame, F, 3, width * height, F, out);
   return out;
 }
 
