@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
-# ae-dec -> decoder-image -> decoder-video -> decoder-motion -> interp (v2) -> vclip -> export. Every stage resumes from its
+# ae-dec -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) -> vclip -> export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -31,7 +31,7 @@ if [ "${TW_PROCS:-1}" -gt 1 ]; then
 fi
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec decoder-image decoder-video decoder-motion interp vclip export)
+[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec decoder-image decoder-video decoder-motion decoder-scale interp vclip export)
 
 run() {  # run <stage> <done-file> <script args...>
   local name=$1 done=$2; shift 2
@@ -48,6 +48,7 @@ for s in "${stages[@]}"; do
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
     decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;
+    decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
     interp) run interp2 interp2_final.pt stage_interp2.py ;;  # v2 (flow), the shipped one
     vclip) run vclip vclip_final.pt stage_vclip.py ;;  # video-text scorer that reranks candidates
     interp-v1) run interp interp_final.pt stage_interp.py ;;  # v1 (blend + residual), kept for comparison

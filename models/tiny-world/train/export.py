@@ -80,7 +80,12 @@ def main():
            ["text_embedding"], ["image_embedding"], {"text_embedding": {0: "B"}, "image_embedding": {0: "B"}})
 
     has = lambda n: os.path.exists(os.path.join(CKPT, f"{n}.pt")) or os.path.exists(os.path.join(CKPT, f"{n}_final.pt"))
-    if has("decoder-motion"):  # the video U-Net + TextWarp layers (session 3)
+    if has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
+        unet = build(V, True, motion=True, scale=True)
+        sd, how = load_ck("decoder-scale")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "scale stage, " + how
+    elif has("decoder-motion"):  # the video U-Net + TextWarp layers (session 3)
         unet = build(V, True, motion=True)
         sd, how = load_ck("decoder-motion")
         unet.load_state_dict(sd)

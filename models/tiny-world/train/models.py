@@ -251,25 +251,43 @@ class TextWarp(nn.Module):
     at one pixel) learned to ignore motion words completely: its denoising loss was the same
     with and without them, even with the first keyframe given; a softmax over 3x3 offsets
     between neighbouring keyframes (one latent pixel per hop) did not learn them either.
-    Zero-initialised output = identity, so it can be added to a trained net."""
+    With `scaled` (stage decoder-scale, session 5) the warp also zooms by the words' scale
+    for keyframe k about the object's centre in keyframe 0, which `locate` finds (a softmax
+    over the frame, supervised with the true centroid): translation alone could not say
+    "growing", and growing, shrinking and standing still were the motions the decoder missed.
+    Zero-initialised output = identity, so it can be added to a trained net; a zero scale
+    head gives scale 1, the plain shift warp."""
 
-    def __init__(self, c):
+    def __init__(self, c, scaled=False):
         super().__init__()
         self.inner = min(c, 32)
         self.n = gn(c)
         self.inp = nn.Conv2d(c, self.inner, 1)
         self.out = nn.Conv2d(self.inner, c, 1)
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+        self.locate = nn.Conv2d(self.inner, 1, 1) if scaled else None
+        if scaled:
+            nn.init.zeros_(self.locate.weight); nn.init.zeros_(self.locate.bias)
+        self.centre = None  # [B, 2] normalised (x, y) of keyframe 0's object, kept for the training loss
 
-    def forward(self, x, displacement):  # x [B*F, C, H, W]; displacement [B, F, 2] in 16x16-latent pixels
+    def forward(self, x, motion):  # x [B*F, C, H, W]; motion: displacement [B, F, 2] in 16x16-latent px, log scale [B, F] or None
+        displacement, log_scale = motion
         bf, c, hh, ww = x.shape
         h = self.inp(F.silu(self.n(x))).reshape(-1, FRAMES, self.inner, hh, ww)
         anchor = h[:, :1].expand(-1, FRAMES, -1, -1, -1).reshape(bf, self.inner, hh, ww)
         gy, gx = torch.meshgrid(torch.linspace(-1 + 1 / hh, 1 - 1 / hh, hh),
                                 torch.linspace(-1 + 1 / ww, 1 - 1 / ww, ww), indexing="ij")
+        base = torch.stack([gx, gy], -1)  # [H, W, 2]
         # fetch from where the content was in keyframe 0: p - d (normalised: 2 d / 16)
         shift = (displacement / 8.0).reshape(bf, 1, 1, 2)
-        grid = torch.stack([gx, gy], -1)[None] - shift
+        if self.locate is None:
+            grid = base[None] - shift
+        else:  # content at p in keyframe 0 is at c + s (p - c) + d in keyframe k
+            weights = self.locate(h[:, 0]).reshape(-1, hh * ww, 1).softmax(1)
+            self.centre = (weights * base.reshape(1, hh * ww, 2)).sum(1)
+            centre = self.centre[:, None].expand(-1, FRAMES, -1).reshape(bf, 1, 1, 2)
+            scale = log_scale.exp().reshape(bf, 1, 1, 1)
+            grid = centre + (base[None] - shift - centre) / scale
         moved = F.grid_sample(anchor, grid, mode="bilinear", padding_mode="border", align_corners=False)
         return x + self.out(moved)
 
@@ -279,21 +297,21 @@ class Stage(nn.Module):
     attention: at 16x16 latents a 4x4 bottleneck already sees the whole frame, and attention
     matmuls are the slowest op in this torch build."""
 
-    def __init__(self, cin, cout, emb, attn, temporal, tattn, text_motion=False):
+    def __init__(self, cin, cout, emb, attn, temporal, tattn, text_motion=False, text_scale=False):
         super().__init__()
         self.res = ResBlock(cin, cout, emb)
         self.tconv = TemporalConv(cout) if temporal else None
         self.tattn = TemporalAttn(cout) if (temporal and tattn) else None
-        self.twarp = TextWarp(cout) if (temporal and text_motion) else None
+        self.twarp = TextWarp(cout, text_scale) if (temporal and text_motion) else None
 
-    def forward(self, x, emb, displacement=None):
+    def forward(self, x, emb, motion=None):
         x = self.res(x, emb)
         if self.tconv is not None:
             x = self.tconv(x)
         if self.tattn is not None:
             x = self.tattn(x)
         if self.twarp is not None:
-            x = self.twarp(x, displacement)
+            x = self.twarp(x, motion)
         return x
 
 
@@ -304,10 +322,12 @@ class UNet(nn.Module):
     motion stage) the pooled tokens also give per-keyframe displacements (`displacement`)
     that every Stage's TextWarp applies to keyframe 0's features."""
 
-    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, text_motion=False):
+    def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, text_motion=False,
+                 text_scale=False):
         super().__init__()
         self.temporal = temporal
         self.text_motion = text_motion and temporal
+        self.text_scale = text_scale and self.text_motion
         self.ch = ch
         self.t_mlp = nn.Sequential(nn.Linear(ch[0], emb), nn.SiLU(), nn.Linear(emb, emb))
         self.text = TokenEncoder(vocab, text_c, layers=1)
@@ -322,6 +342,9 @@ class UNet(nn.Module):
             nn.init.zeros_(self.frame_cond[2].weight); nn.init.zeros_(self.frame_cond[2].bias)
             self.motion_head = nn.Sequential(nn.Linear(text_c, 128), nn.SiLU(), nn.Linear(128, 2 * (FRAMES - 1)))
             nn.init.zeros_(self.motion_head[2].weight); nn.init.zeros_(self.motion_head[2].bias)
+        if self.text_scale:  # pooled tokens -> per-interval log scale steps (growing / shrinking / still)
+            self.scale_head = nn.Sequential(nn.Linear(text_c, 128), nn.SiLU(), nn.Linear(128, FRAMES - 1))
+            nn.init.zeros_(self.scale_head[2].weight); nn.init.zeros_(self.scale_head[2].bias)
         self.cin = nn.Conv2d(9, ch[0], 3, padding=1)
         attn_at = {1, 2}  # temporal attention at 8x8 and 4x4
         self.down = nn.ModuleList()
@@ -331,22 +354,22 @@ class UNet(nn.Module):
         for lvl, co in enumerate(ch):
             blocks = nn.ModuleList()
             for _ in range(nres):
-                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at, self.text_motion))
+                blocks.append(Stage(c, co, emb, lvl in attn_at, temporal, lvl in attn_at, self.text_motion, self.text_scale))
                 c = co
                 skips.append(c)
             self.down.append(blocks)
             if lvl < len(ch) - 1:
                 self.downsample.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
                 skips.append(c)
-        self.mid1 = Stage(c, c, emb, True, temporal, True, self.text_motion)
-        self.mid2 = Stage(c, c, emb, False, temporal, False, self.text_motion)
+        self.mid1 = Stage(c, c, emb, True, temporal, True, self.text_motion, self.text_scale)
+        self.mid2 = Stage(c, c, emb, False, temporal, False, self.text_motion, self.text_scale)
         self.up = nn.ModuleList()
         self.upsample = nn.ModuleList()
         for lvl in reversed(range(len(ch))):
             co = ch[lvl]
             blocks = nn.ModuleList()
             for _ in range(nres + 1):
-                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at, self.text_motion))
+                blocks.append(Stage(c + skips.pop(), co, emb, lvl in attn_at, temporal, lvl in attn_at, self.text_motion, self.text_scale))
                 c = co
             self.up.append(blocks)
             if lvl > 0:
@@ -355,22 +378,37 @@ class UNet(nn.Module):
         self.cout = nn.Conv2d(c, 4, 3, padding=1)
         nn.init.zeros_(self.cout.weight); nn.init.zeros_(self.cout.bias)
 
-    def displacement(self, tokens):
-        """[B, F, 2]: where the words put the object in each keyframe relative to keyframe 0,
-        in 16x16-latent pixels (x, y); cumulative per-interval steps, so keyframe 0 is 0."""
-        steps = self.motion_head(self.text(tokens)).reshape(-1, FRAMES - 1, 2)
-        return torch.cat([torch.zeros_like(steps[:, :1]), steps.cumsum(1)], 1)
+    def motion(self, pooled):
+        """(displacement [B, F, 2], log scale [B, F]): where the words put the object in each
+        keyframe relative to keyframe 0, in 16x16-latent pixels (x, y), and how much bigger
+        it is (log of the linear size; zeros without a scale head); cumulative
+        per-interval steps, so keyframe 0 is (0, 0) and scale 1."""
+        steps = self.motion_head(pooled).reshape(-1, FRAMES - 1, 2)
+        displacement = torch.cat([torch.zeros_like(steps[:, :1]), steps.cumsum(1)], 1)
+        if not self.text_scale:
+            return displacement, torch.zeros_like(displacement[..., 0])
+        growth = self.scale_head(pooled)
+        return displacement, torch.cat([torch.zeros_like(growth[:, :1]), growth.cumsum(1)], 1)
 
-    def cond(self, timestep, tokens, image_embedding):
+    def displacement(self, tokens):
+        return self.motion(self.text(tokens))[0]
+
+    def cond(self, timestep, pooled, image_embedding):
         e = self.t_mlp(timestep_embedding(timestep, self.ch[0]))
-        e = e + self.text_mlp(self.text(tokens))
+        e = e + self.text_mlp(pooled)
         return e + self.img_mlp(image_embedding)
+
+    def centres(self):
+        """Every TextWarp's estimate of keyframe 0's object centre from the last forward
+        (normalised x, y), for the training loss."""
+        return [m.centre for m in self.modules() if isinstance(m, TextWarp) and m.centre is not None]
 
     def forward(self, latents, timestep, tokens, image_embedding, known, mask):
         # latents/known [B,4,F,16,16], mask [B,1,F,16,16]
         b, _, f, h, w = latents.shape
         x = torch.cat([latents, known, mask], 1).permute(0, 2, 1, 3, 4).reshape(-1, 9, h, w)
-        e0 = self.cond(timestep, tokens, image_embedding)
+        pooled = self.text(tokens)
+        e0 = self.cond(timestep, pooled, image_embedding)
         e = e0[:, None, :].expand(-1, f, -1)
         if self.frame_emb is not None:
             e = e + self.frame_emb
@@ -378,7 +416,7 @@ class UNet(nn.Module):
         if self.text_motion:
             onehot = torch.eye(f)[None].expand(e.shape[0], -1, -1)
             e = e + self.frame_cond(torch.cat([F.silu(e0)[:, None, :].expand(-1, f, -1), onehot], -1))
-            motion = self.displacement(tokens)
+            motion = self.motion(pooled)
         e = e.reshape(-1, e.shape[-1])
         x = self.cin(x)
         hs = [x]

@@ -1,6 +1,6 @@
 """Tool `recover` (python recover_from_onnx.py): rebuilds the final checkpoints that export.py
-reads (checkpoints/ae_final.pt, ae_decoder_final.pt, clip_final.pt, decoder-motion_final.pt,
-interp2_final.pt) from the shipped ONNX files, so later stages can resume or fine-tune on a
+reads (checkpoints/ae_final.pt, ae_decoder_final.pt, clip_final.pt, decoder-scale_final.pt (or
+decoder-motion_final.pt for a pack from before the scale stage), interp2_final.pt) from the shipped ONNX files, so later stages can resume or fine-tune on a
 machine where checkpoints/ was lost. Never overwrites a checkpoint that exists; needs no data set
 (the vocabulary size comes from manifest.json). Run from the repo root:
     /usr/bin/python3 models/tiny-world/train/recover_from_onnx.py   # TW_CKPT=dir writes elsewhere
@@ -28,7 +28,10 @@ One thing ONNX cannot give back: ae_final.pt's decoder before the `ae-dec` fine-
 pack ships only the fine-tuned one), so ae_final.pt gets the fine-tuned decoder too; its
 encoder and latent statistics are the trained ones. The stages' data products (latents_*.npy,
 emb.npz) and the non-final resume checkpoints (<stage>.pt with optimizer state) are not in
-the pack either."""
+the pack either; the data products come back in ~4 minutes from the recovered weights:
+    (cd models/tiny-world/train && TW_MIN_AE=0 /usr/bin/python3 stage_ae.py && /usr/bin/python3 stage_clip.py)
+(a time box of 0 keeps ae_final.pt; the clip stage keeps a clip_final.pt it finds without its
+run checkpoint)."""
 import json, os, shutil, subprocess, sys, tempfile, time, warnings
 import numpy as np
 import torch
@@ -224,7 +227,11 @@ def main():
     vemb = torch.nn.functional.normalize(torch.randn(N, 64, generator=g), dim=-1)
 
     ae = AutoEncoder()
-    unet = build(V, True, motion=True)  # the shipped decoder: video U-Net + TextWarp (motion stage)
+    # the shipped decoder: video U-Net + TextWarp, from the scale stage (its warps have a
+    # locator) or, in packs before session 5, from the motion stage
+    scaled = any("twarp.locate" in i.name for i in onnx.load(os.path.join(PACK, "decoder.onnx")).graph.initializer)
+    unet = build(V, True, motion=True, scale=scaled)
+    unet_ckpt = "decoder-scale_final.pt" if scaled else "decoder-motion_final.pt"
     text, image, prior, interp = ClipText(V), ClipImage(), Prior(), FlowInterpolator()
     # (module, export args, ONNX file, input names, output names, dynamic axes, verification feeds,
     #  the state-dict entries the file holds)
@@ -278,7 +285,7 @@ def main():
             "clip_final.pt": {"text": {k: recovered["text_encoder.onnx"][k] for k in text.state_dict()},
                               "image": {k: recovered["image_encoder.onnx"][k] for k in image.state_dict()},
                               "prior": {k: recovered["prior.onnx"][k] for k in prior.state_dict()}},
-            "decoder-motion_final.pt": {k: recovered["decoder.onnx"][k] for k in unet.state_dict()},
+            unet_ckpt: {k: recovered["decoder.onnx"][k] for k in unet.state_dict()},
             "interp2_final.pt": {k: recovered["interpolator.onnx"][k] for k in interp.state_dict()},
         }
 
@@ -287,7 +294,7 @@ def main():
         ae.dec.load_state_dict(ckpts["ae_decoder_final.pt"])
         c = ckpts["clip_final.pt"]
         text.load_state_dict(c["text"]); image.load_state_dict(c["image"]); prior.load_state_dict(c["prior"])
-        unet.load_state_dict(ckpts["decoder-motion_final.pt"])
+        unet.load_state_dict(ckpts[unet_ckpt])
         interp.load_state_dict(ckpts["interp2_final.pt"])
         worst = 0.0
         for model, args, f, ins, outs, dyn, feeds, _ in jobs:

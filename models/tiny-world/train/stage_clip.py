@@ -49,7 +49,14 @@ def main():
         acc = (logits.argmax(1) == lab).float().mean().item()
         return {"loss": loss.item(), "acc": acc, "temp": 1 / logit_scale.exp().item()}
 
-    if not run.done():
+    final = os.path.join(CKPT, "clip_final.pt")
+    # finished weights without the run's checkpoint (rebuilt by recover_from_onnx.py on a new
+    # machine): keep them and only write the embeddings the decoder stages need
+    recovered = torch.load(final) if os.path.exists(final) and not os.path.exists(run.path) else None
+    if recovered is not None:
+        text.load_state_dict(recovered["text"]); image.load_state_dict(recovered["image"])
+        log("[clip] using the finished weights in clip_final.pt")
+    elif not run.done():
         run.loop(step, log_every=25)
     text.eval(); image.eval()
 
@@ -86,7 +93,9 @@ def main():
         popt.step()
         return {"cos_loss": loss.item()}
 
-    if not prun.done():
+    if recovered is not None:
+        prior.load_state_dict(recovered["prior"])
+    elif not prun.done():
         prun.loop(pstep, log_every=100)
     prior.eval()
     with torch.no_grad():

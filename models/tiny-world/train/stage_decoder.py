@@ -4,6 +4,11 @@ video: the same U-Net inflated to pseudo-3D (temporal conv after every ResBlock,
 attention at 8x8 and 4x4, a per-keyframe embedding; all zero-initialised so the inflated
 net starts as the image net) on 8-keyframe latent clips with full captions, with masked
 conditioning (known frames + mask) so it also animates a still and extends a video.
+scale (session 5): the motion U-Net's TextWarp also zooms about the object's centre by a
+scale its words give (a scale head on the pooled tokens, supervised with the true area
+track; a locator per warp, supervised with keyframe 0's true centroid), zero-initialised,
+trained from the motion stage's weights with growing, shrinking and still clips drawn twice
+as often (the motions the motion stage could not express).
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
 features moved by the displacement its words give, from a motion head on the pooled tokens
 that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
@@ -29,16 +34,20 @@ PROMPTS = ["a red star moving left on a white background", "a big blue heart gro
            "a purple circle shrinking on a gray background", "an orange square standing still on a black background"]
 
 
-def build(V, temporal, motion=False):
-    return UNet(V, temporal=temporal, text_motion=motion, **UNET_CFG)
+def build(V, temporal, motion=False, scale=False):
+    return UNet(V, temporal=temporal, text_motion=motion, text_scale=scale, **UNET_CFG)
 
 
-def centroid_tracks(lat):
-    """[N, 8, 2]: the object's centroid in every keyframe minus keyframe 0's, in latent
-    pixels (x, y), from the latents themselves (where they differ most from the clip's
-    background); the target of the motion head."""
+def object_tracks(lat):
+    """From the latents themselves (where they differ most from the clip's background):
+    displacement [N, 8, 2], the object's centroid in every keyframe minus keyframe 0's in
+    latent pixels (x, y), the target of the motion head; log scale [N, 8], half the log of
+    its area over keyframe 0's, the target of the scale head; and keyframe 0's centroid
+    [N, 2] in grid_sample's normalised coordinates, the target of every TextWarp's locator."""
     yy, xx = np.mgrid[0:16, 0:16]
-    out = np.zeros((len(lat), 8, 2), np.float32)
+    shift = np.zeros((len(lat), 8, 2), np.float32)
+    log_scale = np.zeros((len(lat), 8), np.float32)
+    centre0 = np.zeros((len(lat), 2), np.float32)
     for s in range(0, len(lat), 500):
         L = lat[s:s + 500].numpy()  # [n,8,4,16,16]
         bg = np.median(L.reshape(*L.shape[:3], -1), axis=3)[..., None, None]
@@ -46,8 +55,10 @@ def centroid_tracks(lat):
         m = (d > 0.5 * d.max((2, 3), keepdims=True)).astype(np.float32)
         area = np.maximum(m.sum((2, 3)), 1)
         c = np.stack([(m * xx).sum((2, 3)) / area, (m * yy).sum((2, 3)) / area], -1)
-        out[s:s + 500] = c - c[:, :1]
-    return torch.from_numpy(out)
+        shift[s:s + 500] = c - c[:, :1]
+        log_scale[s:s + 500] = 0.5 * np.log(area / area[:, :1])
+        centre0[s:s + 500] = (c[:, 0] + 0.5) / 8 - 1
+    return torch.from_numpy(shift), torch.from_numpy(log_scale), torch.from_numpy(centre0)
 
 
 def motion_word_gain(model, lat, data, n=24, t0=700):
@@ -74,8 +85,9 @@ def motion_word_gain(model, lat, data, n=24, t0=700):
 def main(mode):
     setup_threads()
     setup_data_parallel()
-    motion = mode == "motion"
-    video = mode in ("video", "motion")
+    scaled = mode == "scale"
+    motion = mode in ("motion", "scale")
+    video = mode in ("video", "motion", "scale")
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
     rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
     data = Data(in_ram=False)
@@ -85,8 +97,8 @@ def main(mode):
     emb = np.load(os.path.join(CKPT, "emb.npz"))
     img0 = torch.from_numpy(emb["img0"]).float()
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
-    model = build(V, video, motion)
-    name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion"}[mode]
+    model = build(V, video, motion, scaled)
+    name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale"}[mode]
     def grow_from(stage, what, new_lr_mult):
         """Loads the previous stage's weights; the tensors it lacks are this stage's new,
         zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
@@ -98,9 +110,19 @@ def main(mode):
                 {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": new_lr_mult}]
 
     if motion:
-        groups = grow_from("decoder-video", "TextWarp/frame_cond/motion_head", 2.0)
-        tracks = centroid_tracks(lat_box[0])
+        if scaled:
+            groups = grow_from("decoder-motion", "scale head/locator", 2.0)
+        else:
+            groups = grow_from("decoder-video", "TextWarp/frame_cond/motion_head", 2.0)
+        tracks, scale_tracks, centre0 = object_tracks(lat_box[0])
         log(f"[{name}] centroid tracks: mean |last - first| {tracks[:, -1].abs().mean(0).tolist()} latent px")
+        kinds = [a["motion"] for a in data.meta["attributes"]][:len(lat_box[0])]
+        for kind in ("growing", "shrinking", "still"):
+            last = scale_tracks[[i for i, k in enumerate(kinds) if k == kind], -1]
+            log(f"[{name}] {kind}: log scale at the last keyframe {last.mean():+.3f} (sd {last.std():.3f})")
+        # the motions the motion stage missed are drawn twice as often here
+        draw = np.array([2.0 if (scaled and k in ("growing", "shrinking", "still")) else 1.0 for k in kinds])
+        draw /= draw.sum()
         if not os.path.exists(os.path.join(CKPT, f"{name}.pt")):
             model.eval()
             log(f"[{name}] motion-word gain before this stage: {motion_word_gain(model, lat_box[0], data):+.4f}")
@@ -113,7 +135,7 @@ def main(mode):
     torch.manual_seed(100 + rank())  # different noise per process
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
-    minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4)}[mode]
+    minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (45, 2e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
     ae = AutoEncoder()
@@ -130,7 +152,7 @@ def main(mode):
 
     def step(i):
         lat = lat_box[0]
-        ci = rng.integers(0, len(lat), B)
+        ci = rng.choice(len(draw), B, p=draw) if motion else rng.integers(0, len(lat), B)
         vi = rng.integers(0, data.k, B)
         tok = torch.from_numpy((data.tok_full if video else data.tok_static)[ci, vi].astype(np.int64))
         # Classifier-free guidance's unconditional branch is (no tokens, zero embedding): drop
@@ -176,6 +198,14 @@ def main(mode):
             aux = (err * kept).sum() / kept.sum().clamp(min=1)
             lw = lw + 0.01 * aux
             logs["disp"] = aux.item()
+            if scaled:  # the words' sizes, and where each warp thinks keyframe 0's object is
+                _, log_scale = model.motion(model.text(tok))
+                serr = ((log_scale - scale_tracks[ci]) ** 2).mean(1)
+                scale_aux = (serr * kept).sum() / kept.sum().clamp(min=1)
+                centre_aux = torch.stack([F.smooth_l1_loss(8 * c, 8 * centre0[ci]) for c in model.centres()]).mean()
+                lw = lw + scale_aux + 0.01 * centre_aux
+                logs["scale"] = scale_aux.item()
+                logs["centre"] = centre_aux.item()
         opt.zero_grad(set_to_none=True)
         lw.backward()
         average_gradients(model.parameters())
@@ -184,7 +214,7 @@ def main(mode):
         return {"loss": lw.item(), "mse": loss.mean().item(), **logs}
 
     def ema_model():
-        m = build(V, video, motion)
+        m = build(V, video, motion, scaled)
         m.load_state_dict(ema.shadow)
         return m.eval()
 
@@ -219,6 +249,12 @@ def main(mode):
                 m = ema_model()
                 gains = " ".join(f"t={t0}: {motion_word_gain(m, lat_box[0], data, t0=t0):+.4f}" for t0 in (700, 900))
                 log(f"[{name}] motion-word gain (1 - mse full/static caption, first keyframe given) {gains}")
+                if scaled:
+                    tok = torch.tensor([encode_caption(p, data.vocab) for p in PROMPTS])
+                    with torch.no_grad():
+                        last = m.motion(m.text(tok))[1][:, -1].exp().tolist()
+                    log(f"[{name}] size at the last keyframe / first, by prompt: " +
+                        ", ".join(f"{p.split(' on ')[0]}: {x:.2f}" for p, x in zip(PROMPTS, last)))
             if n_ck[0] % 3 == 0:
                 samples(s)
         run.loop(step, log_every=25, on_checkpoint=on_ck)
