@@ -260,7 +260,6 @@ function firstFloatOutput(out: Record<string, { data: unknown }>, what: string):
   return value;
 }
 
-
 async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, frames: Uint8Array[]): Promise<Float32Array> {
   const { video } = pack;
   const out = await ctx.models.run(packName, 'latent-encoder', {

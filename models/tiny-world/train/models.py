@@ -270,7 +270,7 @@ class TextWarp(nn.Module):
             nn.init.zeros_(self.locate.weight); nn.init.zeros_(self.locate.bias)
         self.centre = None  # [B, 2] normalised (x, y) of keyframe 0's object, kept for the training loss
 
-    def forward(self, x, motion):  # x [B*F, C, H, W]; motion: displacement [B, F, 2] in 16x16-latent px, log scale [B, F] or None
+    def forward(self, x, motion):  # x [B*F, C, H, W]; motion: (displacement [B, F, 2] in 16x16-latent px, log scale [B, F])
         displacement, log_scale = motion
         bf, c, hh, ww = x.shape
         h = self.inp(F.silu(self.n(x))).reshape(-1, FRAMES, self.inner, hh, ww)
@@ -319,8 +319,9 @@ class UNet(nn.Module):
     """Latent diffusion U-Net 16 -> 8 -> 4. Input channels: noisy latents (4) + known
     latents (4) + mask (1). Conditioning (timestep, pooled tokens, image embedding) is
     summed into one vector that drives scale/shift in every ResBlock. With text_motion (the
-    motion stage) the pooled tokens also give per-keyframe displacements (`displacement`)
-    that every Stage's TextWarp applies to keyframe 0's features."""
+    motion stage) the pooled tokens also give per-keyframe displacements, and with
+    text_scale (the scale stage) sizes (`motion`), that every Stage's TextWarp applies to
+    keyframe 0's features."""
 
     def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, text_motion=False,
                  text_scale=False):
@@ -389,9 +390,6 @@ class UNet(nn.Module):
             return displacement, torch.zeros_like(displacement[..., 0])
         growth = self.scale_head(pooled)
         return displacement, torch.cat([torch.zeros_like(growth[:, :1]), growth.cumsum(1)], 1)
-
-    def displacement(self, tokens):
-        return self.motion(self.text(tokens))[0]
 
     def cond(self, timestep, pooled, image_embedding):
         e = self.t_mlp(timestep_embedding(timestep, self.ch[0]))

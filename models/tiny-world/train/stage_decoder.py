@@ -193,13 +193,13 @@ def main(mode):
         lw = (loss * w).mean()
         logs = {}
         if motion:  # the words' displacements, supervised by the true centroid track (captions that were kept)
-            err = F.smooth_l1_loss(model.displacement(tok), tracks[ci], reduction="none").mean((1, 2))
+            displacement, log_scale = model.motion(model.text(tok))
+            err = F.smooth_l1_loss(displacement, tracks[ci], reduction="none").mean((1, 2))
             kept = keep_tokens[:, 0].float()
             aux = (err * kept).sum() / kept.sum().clamp(min=1)
             lw = lw + 0.01 * aux
             logs["disp"] = aux.item()
             if scaled:  # the words' sizes, and where each warp thinks keyframe 0's object is
-                _, log_scale = model.motion(model.text(tok))
                 serr = ((log_scale - scale_tracks[ci]) ** 2).mean(1)
                 scale_aux = (serr * kept).sum() / kept.sum().clamp(min=1)
                 centre_aux = torch.stack([F.smooth_l1_loss(8 * c, 8 * centre0[ci]) for c in model.centres()]).mean()
