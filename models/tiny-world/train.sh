@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
-# ae-dec -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) -> vclip -> export. Every stage resumes from its
+# ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) -> interp3 (v3, from v2's
+# U-Net) -> vclip -> export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -31,7 +32,7 @@ if [ "${TW_PROCS:-1}" -gt 1 ]; then
 fi
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec decoder-image decoder-video decoder-motion decoder-scale interp vclip export)
+[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale interp interp3 vclip export)
 
 run() {  # run <stage> <done-file> <script args...>
   local name=$1 done=$2; shift 2
@@ -45,11 +46,13 @@ for s in "${stages[@]}"; do
     ae) run ae latents_05500.npy stage_ae.py ;;
     clip) run clip emb.npz stage_clip.py ;;
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
+    ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
     decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
-    interp) run interp2 interp2_final.pt stage_interp2.py ;;  # v2 (flow), the shipped one
+    interp) run interp2 interp2_final.pt stage_interp2.py ;;  # v2 (flow), where v3 starts
+    interp3) run interp3 interp3_final.pt stage_interp3.py ;;  # v3 (track + flow), the shipped one
     vclip) run vclip vclip_final.pt stage_vclip.py ;;  # video-text scorer that reranks candidates
     interp-v1) run interp interp_final.pt stage_interp.py ;;  # v1 (blend + residual), kept for comparison
     export) run export "" export.py && node "$T/verify_onnx.cjs" ;;

@@ -9,7 +9,7 @@ import torch
 import onnx
 from common import CKPT, OUT, DATA, log, setup_threads, cosine_alphas_cumprod
 from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet, Interpolator,
-                    FlowInterpolator,
+                    FlowInterpolator, TrackInterpolator,
                     nparams)
 from stage_decoder import build
 from stage_vclip import export_video_text
@@ -53,10 +53,13 @@ def main():
     notes = {}
     B = 2
 
-    ae = AutoEncoder()
-    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
+    sharp_path = os.path.join(CKPT, "ae_sharp_final.pt")  # + full-resolution blocks (stage ae-sharp)
+    ae = AutoEncoder(sharp=os.path.exists(sharp_path) and os.environ.get("TW_SHARP", "1") == "1")
+    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")), strict=ae.sharp is None)
     dec_path = os.path.join(CKPT, "ae_decoder_final.pt")  # decoder fine-tuned on frozen latents
-    if os.path.exists(dec_path):
+    if ae.sharp is not None:  # its keys ("dec.*", "sharp.*") are the AutoEncoder's own
+        ae.load_state_dict({**ae.state_dict(), **torch.load(sharp_path)}); notes["latent-decoder"] = "sharp"
+    elif os.path.exists(dec_path):
         ae.dec.load_state_dict(torch.load(dec_path)); notes["latent-decoder"] = "fine-tuned"
     elif os.path.exists(os.path.join(CKPT, "ae-dec.pt")):
         ae.dec.load_state_dict(torch.load(os.path.join(CKPT, "ae-dec.pt"))["modules"]["model"])
@@ -108,19 +111,18 @@ def main():
            ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
            {n: {0: "B"} for n in ["latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"]})
 
-    # v2 (flow + blend, FlowInterpolator) when trained, unless TW_INTERP=1 asks for v1
-    use_v2 = os.environ.get("TW_INTERP", "2") == "2" and (
-        os.path.exists(os.path.join(CKPT, "interp2_final.pt")) or os.path.exists(os.path.join(CKPT, "interp2.pt")))
-    if use_v2:
-        interp = FlowInterpolator()
-        sd, how = load_ck("interp2")
+    # the newest interpolator trained (v3 track + flow, v2 flow + blend, v1 blend), unless
+    # TW_INTERP=1 or 2 asks for an older one
+    versions = {"3": ("interp3", TrackInterpolator, "v3 track + flow"), "2": ("interp2", FlowInterpolator, "v2 flow"),
+                "1": ("interp", Interpolator, "v1 blend")}
+    found = [v for v in "321" if v <= os.environ.get("TW_INTERP", "3") and (
+        os.path.exists(os.path.join(CKPT, f"{versions[v][0]}_final.pt")) or os.path.exists(os.path.join(CKPT, f"{versions[v][0]}.pt")))]
+    if found:
+        stage, cls, what = versions[found[0]]
+        interp = cls()
+        sd, how = load_ck(stage)
         interp.load_state_dict(sd)
-        notes["interpolator"] = "v2 flow, " + how
-    elif os.path.exists(os.path.join(CKPT, "interp_final.pt")) or os.path.exists(os.path.join(CKPT, "interp.pt")):
-        interp = Interpolator()
-        sd, how = load_ck("interp")
-        interp.load_state_dict(sd)
-        notes["interpolator"] = "v1 blend, " + how
+        notes["interpolator"] = f"{what}, {how}"
     else:
         interp = Interpolator()
         notes["interpolator"] = "UNTRAINED"

@@ -1,6 +1,8 @@
 """Tool `recover` (python recover_from_onnx.py): rebuilds the final checkpoints that export.py
-reads (checkpoints/ae_final.pt, ae_decoder_final.pt, clip_final.pt, decoder-scale_final.pt (or
-decoder-motion_final.pt for a pack from before the scale stage), interp2_final.pt) from the shipped ONNX files, so later stages can resume or fine-tune on a
+reads (checkpoints/ae_final.pt, ae_decoder_final.pt, ae_sharp_final.pt when the pack's latent
+decoder has the ae-sharp blocks, clip_final.pt, decoder-scale_final.pt (or
+decoder-motion_final.pt for a pack from before the scale stage), interp3_final.pt (interp2_final.pt
+before session 6), vclip_final.pt) from the shipped ONNX files, so later stages can resume or fine-tune on a
 machine where checkpoints/ was lost. Never overwrites a checkpoint that exists; needs no data set
 (the vocabulary size comes from manifest.json). Run from the repo root:
     /usr/bin/python3 models/tiny-world/train/recover_from_onnx.py   # TW_CKPT=dir writes elsewhere
@@ -38,8 +40,10 @@ import torch
 import onnx
 from onnx import numpy_helper
 from common import CKPT, PACK, REPO, log, setup_threads
-from models import AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, FlowInterpolator
+from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, FlowInterpolator,
+                    TrackInterpolator, VideoText)
 from stage_decoder import build
+from stage_vclip import video_text_export_args
 
 ID_SCALE = 2.0 ** -24  # float32 holds every integer multiple of this below 1.0 exactly
 B = 2
@@ -226,13 +230,20 @@ def main():
     vimg = lambda: torch.rand(N, 3, 64, 64, generator=g) * 2 - 1
     vemb = torch.nn.functional.normalize(torch.randn(N, 64, generator=g), dim=-1)
 
-    ae = AutoEncoder()
+    # the shipped latent decoder: with full-resolution blocks (stage ae-sharp, session 6 on) or without
+    sharp = any(".sharp." in i.name for i in onnx.load(os.path.join(PACK, "latent_decoder.onnx")).graph.initializer)
+    ae = AutoEncoder(sharp=sharp)
     # the shipped decoder: video U-Net + TextWarp, from the scale stage (its warps have a
     # locator) or, in packs before session 5, from the motion stage
     scaled = any("twarp.locate" in i.name for i in onnx.load(os.path.join(PACK, "decoder.onnx")).graph.initializer)
     unet = build(V, True, motion=True, scale=scaled)
     unet_ckpt = "decoder-scale_final.pt" if scaled else "decoder-motion_final.pt"
-    text, image, prior, interp = ClipText(V), ClipImage(), Prior(), FlowInterpolator()
+    text, image, prior = ClipText(V), ClipImage(), Prior()
+    # the shipped interpolator: v3 (track head) from session 6 on, v2 before
+    tracked = any("track_head" in i.name for i in onnx.load(os.path.join(PACK, "interpolator.onnx")).graph.initializer)
+    interp, interp_ckpt = (TrackInterpolator(), "interp3_final.pt") if tracked else (FlowInterpolator(), "interp2_final.pt")
+    video_text = VideoText(V)
+    vt_args, vt_dyn = video_text_export_args(video_text)
     # (module, export args, ONNX file, input names, output names, dynamic axes, verification feeds,
     #  the state-dict entries the file holds)
     every = ("",)
@@ -240,7 +251,7 @@ def main():
         (LatentEncoder(ae), (img,), "latent_encoder.onnx", ["image"], ["latents"], bdyn("image", "latents"),
          {"image": vimg()}, ("ae.enc.", "ae.z_")),
         (LatentDecoder(ae), (torch.randn(B, 4, 16, 16),), "latent_decoder.onnx", ["latents"], ["image"],
-         bdyn("latents", "image"), {"latents": torch.randn(N, 4, 16, 16, generator=g)}, ("ae.dec.", "ae.z_")),
+         bdyn("latents", "image"), {"latents": torch.randn(N, 4, 16, 16, generator=g)}, ("ae.dec.", "ae.sharp.", "ae.z_")),
         (text, (tok,), "text_encoder.onnx", ["tokens"], ["text_embedding"], bdyn("tokens", "text_embedding"),
          {"tokens": vtok}, every),
         (image, (img,), "image_encoder.onnx", ["image"], ["image_embedding"], bdyn("image", "image_embedding"),
@@ -257,6 +268,8 @@ def main():
          {"frame_a": {0: "B", 2: "H", 3: "W"}, "frame_b": {0: "B", 2: "H", 3: "W"}, "t": {0: "B"},
           "frame": {0: "B", 2: "H", 3: "W"}},
          {"frame_a": vimg(), "frame_b": vimg(), "t": torch.tensor([0.25, 0.5, 0.75])}, every),
+        (video_text, vt_args, "video_text.onnx", ["frames", "tokens"], ["score"], vt_dyn,
+         {"frames": torch.rand(N, 3, 8, 64, 64, generator=g) * 2 - 1, "tokens": vtok}, every),
     ]
 
     problems, recovered = [], {}
@@ -280,22 +293,28 @@ def main():
         ae_sd = {**part("latent_encoder.onnx", "ae."), **part("latent_decoder.onnx", "ae.")}
         # state dicts in the modules' own key order, as the stages save them
         ckpts = {
-            "ae_final.pt": {k: ae_sd[k] for k in ae.state_dict()},
+            "ae_final.pt": {k: ae_sd[k] for k in AutoEncoder().state_dict()},
             "ae_decoder_final.pt": {k: ae_sd["dec." + k] for k in ae.dec.state_dict()},
             "clip_final.pt": {"text": {k: recovered["text_encoder.onnx"][k] for k in text.state_dict()},
                               "image": {k: recovered["image_encoder.onnx"][k] for k in image.state_dict()},
                               "prior": {k: recovered["prior.onnx"][k] for k in prior.state_dict()}},
             unet_ckpt: {k: recovered["decoder.onnx"][k] for k in unet.state_dict()},
-            "interp2_final.pt": {k: recovered["interpolator.onnx"][k] for k in interp.state_dict()},
+            interp_ckpt: {k: recovered["interpolator.onnx"][k] for k in interp.state_dict()},
+            "vclip_final.pt": {k: recovered["video_text.onnx"][k] for k in video_text.state_dict()},
+            **({"ae_sharp_final.pt": {k: ae_sd[k] for k in ae.state_dict() if k.startswith(("dec.", "sharp."))}}
+               if sharp else {}),
         }
 
         # load them the way export.py does, then check against the shipped files
-        ae.load_state_dict(ckpts["ae_final.pt"])
+        ae.load_state_dict(ckpts["ae_final.pt"], strict=not sharp)
         ae.dec.load_state_dict(ckpts["ae_decoder_final.pt"])
+        if sharp:
+            ae.load_state_dict({**ae.state_dict(), **ckpts["ae_sharp_final.pt"]})
         c = ckpts["clip_final.pt"]
         text.load_state_dict(c["text"]); image.load_state_dict(c["image"]); prior.load_state_dict(c["prior"])
         unet.load_state_dict(ckpts[unet_ckpt])
-        interp.load_state_dict(ckpts["interp2_final.pt"])
+        interp.load_state_dict(ckpts[interp_ckpt])
+        video_text.load_state_dict(ckpts["vclip_final.pt"])
         worst = 0.0
         for model, args, f, ins, outs, dyn, feeds, _ in jobs:
             d_init, same, d_out = verify(model, args, f, ins, outs, dyn, tmpdir, feeds)
@@ -323,8 +342,8 @@ def main():
         torch.save(sd, path + ".tmp")
         os.replace(path + ".tmp", path)
         log(f"[recover] wrote {path}")
-    log("[recover] note: ae_final.pt's decoder is the fine-tuned one (ae_decoder_final.pt); the decoder from "
-        "before the ae-dec stage is not in the pack")
+    log("[recover] note: ae_final.pt's decoder is the fine-tuned one (ae_decoder_final.pt"
+        + (", from the ae-sharp stage" if sharp else "") + "); the decoder from before the ae-dec stage is not in the pack")
     log(f"[recover] done in {time.time() - t0:.0f} s")
 
 

@@ -1,26 +1,45 @@
 """Stage `ae-dec`: keeps training the latent decoder alone on the frozen encoder's keyframe
 latents (the ones the diffusion decoder learns), so reconstructions get crisper without
 changing the latent space the diffusion stages already use. Latent noise makes it map
-the diffusion model's slightly-off latents to clean flat shapes."""
-import os
+the diffusion model's slightly-off latents to clean flat shapes.
+
+Stage `ae-sharp` (`stage_aedec.py sharp`): the same, from ae-dec's decoder, with the
+full-resolution blocks AutoEncoder(sharp=True) adds, and object outlines weighted more in
+the loss (a star's points are a few outline pixels). Writes ae_sharp_final.pt
+({"dec": ..., "sharp": ...}); export.py prefers it."""
+import os, sys
 import numpy as np
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from common import Data, Run, EMA, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads
 from models import AutoEncoder
 from stage_ae import load_latents
 
 
+def outline(o):
+    """object mask [B,1,H,W] -> its inner and outer boundary pixels (dilation minus erosion)"""
+    return F.max_pool2d(o, 3, 1, 1) - (-F.max_pool2d(-o, 3, 1, 1))
+
+
 def main():
+    sharp = sys.argv[1:] == ["sharp"]
+    name = "ae-sharp" if sharp else "ae-dec"
     setup_threads()
-    torch.manual_seed(5)
-    rng = np.random.default_rng(5)
+    torch.manual_seed(8 if sharp else 5)
+    rng = np.random.default_rng(8 if sharp else 5)
     data = Data(in_ram=False)
-    ae = AutoEncoder()
-    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
-    dec = ae.dec
-    opt = torch.optim.AdamW(dec.parameters(), lr=5e-4, weight_decay=0.0)
+    ae = AutoEncoder(sharp=sharp)
+    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")), strict=not sharp)
+    if sharp:
+        ae.dec.load_state_dict(torch.load(os.path.join(CKPT, "ae_decoder_final.pt")))
+        dec = nn.ModuleDict({"dec": ae.dec, "sharp": ae.sharp})
+    else:
+        dec = ae.dec
+    lr = 3e-4 if sharp else 5e-4
+    opt = torch.optim.AdamW(dec.parameters(), lr=lr, weight_decay=0.0)
     ema = EMA(dec, 0.995)
-    run = Run("ae-dec", {"model": dec}, opt, minutes=45, lr=5e-4, warmup=50, ema=ema)
+    run = Run(name, {"model": dec}, opt, minutes=25 if sharp else 45, lr=lr, warmup=50, ema=ema)
     lat = [torch.from_numpy(load_latents().astype(np.float32))]
     kf = np.array(KEYFRAMES)
     B = 24
@@ -49,29 +68,36 @@ def main():
         y = ae.decode(z + sigma * torch.randn_like(z))[:, :, 8:40, 8:40]
         x = x[:, :, 8:40, 8:40]
         o = ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()
-        loss = ((y - x).abs() * (1 + 4 * o)).mean()
+        weight = 1 + 4 * o + (8 * outline(o) if sharp else 0)
+        loss = ((y - x).abs() * weight).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return {"l1w": loss.item(), "l1": (y - x).abs().mean().item()}
 
+    stars = [j for j, at in enumerate(data.meta["attributes"]) if at["shape"] == "star"]
+
     def sheet(_=None):
-        m = AutoEncoder()
+        m = AutoEncoder(sharp=sharp)
         m.load_state_dict(ae.state_dict())
-        m.dec.load_state_dict(ema.shadow)
+        if sharp:  # the shadow's keys ("dec.*", "sharp.*") are the AutoEncoder's own
+            m.load_state_dict({**ae.state_dict(), **ema.shadow})
+        else:
+            m.dec.load_state_dict(ema.shadow)
         m.eval()
         with torch.no_grad():
-            ci = np.arange(12) * 37 % len(lat[0])
+            ci = np.array(([s for s in stars if s < len(lat[0])][:6] if sharp else []) + list(np.arange(12) * 37 % len(lat[0])))[:12]
             x = data.frames(ci, np.full(12, 12))
             y = m.decode(lat[0][ci, 3])
             y2 = m.decode(lat[0][ci, 3] + 0.15 * torch.randn_like(lat[0][ci, 3]))
-        save_sheet(os.path.join(LOGS, "ae_dec_recon.png"), [list(x), list(y), list(y2)], scale=3)
+        save_sheet(os.path.join(LOGS, f"{name.replace('-', '_')}_recon.png"), [list(x), list(y), list(y2)], scale=3)
 
     if not run.done():
         run.loop(step, log_every=50, on_checkpoint=sheet)
-    torch.save(ema.shadow, os.path.join(CKPT, "ae_decoder_final.pt"))
+    torch.save(ema.shadow, os.path.join(CKPT, "ae_sharp_final.pt" if sharp else "ae_decoder_final.pt"))
     sheet()
-    log("[ae-dec] done (logs/ae_dec_recon.png rows: truth, decoded, decoded with latent noise 0.15)")
+    log(f"[{name}] done (logs/{name.replace('-', '_')}_recon.png rows: truth, decoded, decoded with latent noise 0.15"
+        + ("; the first 6 columns are stars)" if sharp else ")"))
 
 
 if __name__ == "__main__":

@@ -15,17 +15,22 @@ def obj_mask(x):
     return ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()  # [B,1,H,W]
 
 
+def centroid_size(m):
+    """object mask [B,1,H,W] -> centroid x, y (pixels) and size (sqrt of area), each [B,1,1,1]"""
+    h, w = m.shape[2:]
+    ys = torch.arange(h).float()[None, None, :, None] + 0.5
+    xs = torch.arange(w).float()[None, None, None, :] + 0.5
+    a = m.sum((2, 3), keepdim=True).clamp(min=1)
+    return (m * xs).sum((2, 3), keepdim=True) / a, (m * ys).sum((2, 3), keepdim=True) / a, a.sqrt()
+
+
 def true_flow(m_src, m_t):
     """displacement (pixels) from target pixels to where they are in the source frame"""
     b, _, h, w = m_t.shape
     ys = torch.arange(h).float()[None, None, :, None] + 0.5
     xs = torch.arange(w).float()[None, None, None, :] + 0.5
-
-    def stats(m):
-        a = m.sum((2, 3), keepdim=True).clamp(min=1)
-        return (m * xs).sum((2, 3), keepdim=True) / a, (m * ys).sum((2, 3), keepdim=True) / a, a.sqrt()
-    sx, sy, ss = stats(m_src)
-    tx, ty, ts = stats(m_t)
+    sx, sy, ss = centroid_size(m_src)
+    tx, ty, ts = centroid_size(m_t)
     r = ss / ts - 1
     zero = torch.zeros(b, 1, h, w)
     return torch.cat([zero + sx - tx + (xs - tx) * r, zero + sy - ty + (ys - ty) * r], 1)

@@ -113,14 +113,19 @@ VIDEO_TEXT_SPEC = ("video_text.onnx", {"frames": ("float32", ["B", 3, 8, 64, 64]
                    {"score": ("float32", ["B"])})
 
 
+def video_text_export_args(net):
+    """the example inputs and dynamic axes video_text.onnx is exported with (also by recover_from_onnx.py)"""
+    g = torch.Generator().manual_seed(0)
+    args = (torch.rand(2, 3, 8, 64, 64, generator=g) * 2 - 1, torch.randint(1, net.text.enc.emb.num_embeddings, (2, 16), generator=g))
+    return args, {"frames": {0: "B"}, "tokens": {0: "B"}, "score": {0: "B"}}
+
+
 def export_video_text(net, out_dir, export_fn=None):
     """Writes video_text.onnx (export.py passes its own export function, which also records
     reference outputs for verify_onnx.cjs) and returns its manifest entry."""
     fname, ins, outs = VIDEO_TEXT_SPEC
     path = os.path.join(out_dir, fname)
-    g = torch.Generator().manual_seed(0)
-    args = (torch.rand(2, 3, 8, 64, 64, generator=g) * 2 - 1, torch.randint(1, net.text.enc.emb.num_embeddings, (2, 16), generator=g))
-    dyn = {"frames": {0: "B"}, "tokens": {0: "B"}, "score": {0: "B"}}
+    args, dyn = video_text_export_args(net)
     if export_fn is not None:
         export_fn(net, args, path, list(ins), list(outs), dyn)
     else:
