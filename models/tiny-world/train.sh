@@ -51,7 +51,9 @@ for s in "${stages[@]}"; do
     decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
-    interp) run interp2 interp2_final.pt stage_interp2.py ;;  # v2 (flow), where v3 starts
+    interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)
+      if [ -f "$CK/interp3_final.pt" ]; then echo "[interp2] not needed (interp3_final.pt exists)"
+      else run interp2 interp2_final.pt stage_interp2.py; fi ;;
     interp3) run interp3 interp3_final.pt stage_interp3.py ;;  # v3 (track + flow), the shipped one
     vclip) run vclip vclip_final.pt stage_vclip.py ;;  # video-text scorer that reranks candidates
     interp-v1) run interp interp_final.pt stage_interp.py ;;  # v1 (blend + residual), kept for comparison

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import onnx
 from common import CKPT, OUT, DATA, log, setup_threads, cosine_alphas_cumprod
-from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet, Interpolator,
+from models import (autoencoder_from, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet, Interpolator,
                     FlowInterpolator, TrackInterpolator,
                     nparams)
 from stage_decoder import build
@@ -54,16 +54,19 @@ def main():
     B = 2
 
     sharp_path = os.path.join(CKPT, "ae_sharp_final.pt")  # + full-resolution blocks (stage ae-sharp)
-    ae = AutoEncoder(sharp=os.path.exists(sharp_path) and os.environ.get("TW_SHARP", "1") == "1")
-    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")), strict=ae.sharp is None)
     dec_path = os.path.join(CKPT, "ae_decoder_final.pt")  # decoder fine-tuned on frozen latents
-    if ae.sharp is not None:  # its keys ("dec.*", "sharp.*") are the AutoEncoder's own
-        ae.load_state_dict({**ae.state_dict(), **torch.load(sharp_path)}); notes["latent-decoder"] = "sharp"
+    sharp_state = decoder_state = None
+    if os.path.exists(sharp_path) and os.environ.get("TW_SHARP", "1") == "1":
+        sharp_state = torch.load(sharp_path); notes["latent-decoder"] = "sharp"
     elif os.path.exists(dec_path):
-        ae.dec.load_state_dict(torch.load(dec_path)); notes["latent-decoder"] = "fine-tuned"
+        decoder_state = torch.load(dec_path); notes["latent-decoder"] = "fine-tuned"
+        if os.path.exists(sharp_path):
+            log("[export] TW_SHARP=0: the latent decoder without its ae-sharp blocks (a recovered ae_decoder_final.pt "
+                "from a sharp pack is the decoder trained with them, not ae-dec's)")
     elif os.path.exists(os.path.join(CKPT, "ae-dec.pt")):
-        ae.dec.load_state_dict(torch.load(os.path.join(CKPT, "ae-dec.pt"))["modules"]["model"])
+        decoder_state = torch.load(os.path.join(CKPT, "ae-dec.pt"))["modules"]["model"]
         notes["latent-decoder"] = "fine-tune checkpoint"
+    ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")), decoder_state, sharp_state)
     img = torch.rand(B, 3, 64, 64) * 2 - 1
     export(LatentEncoder(ae), (img,), os.path.join(OUT, "latent_encoder.onnx"), ["image"], ["latents"],
            {"image": {0: "B"}, "latents": {0: "B"}})

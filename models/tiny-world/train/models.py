@@ -1,6 +1,7 @@
 """Every network of the tiny-world pack. Written with plain matmul attention (no
 nn.MultiheadAttention fast paths) so that torch.onnx export at opset 17 is predictable,
-and with the frame count fixed at 8 inside reshapes so only the batch axis is dynamic."""
+and with the frame count fixed at 8 inside reshapes so only the batch axis is dynamic (and,
+for the interpolator, H and W)."""
 import math
 import torch
 import torch.nn as nn
@@ -69,6 +70,22 @@ class AutoEncoder(nn.Module):
 
     def decode(self, z):
         return self.decode_raw(z * self.z_std + self.z_mean)
+
+
+def autoencoder_from(ae_state, decoder_state=None, sharp_state=None, sharp=False):
+    """The AutoEncoder from its stages' state dicts: ae (encoder, first decoder, latent
+    statistics), ae-dec's decoder, ae-sharp's decoder + full-resolution blocks (keys "dec.*",
+    "sharp.*", the AutoEncoder's own). With sharp=True and no sharp_state the blocks start at
+    zero (the ae-sharp stage's start)."""
+    ae = AutoEncoder(sharp=sharp or sharp_state is not None)
+    missing, unexpected = ae.load_state_dict(ae_state, strict=False)
+    if unexpected or any(not k.startswith("sharp.") for k in missing):
+        raise ValueError(f"autoencoder state: missing {missing}, unexpected {unexpected}")
+    if decoder_state is not None:
+        ae.dec.load_state_dict(decoder_state)
+    if sharp_state is not None:
+        ae.load_state_dict({**ae.state_dict(), **sharp_state})
+    return ae
 
 
 class LatentEncoder(nn.Module):
@@ -584,14 +601,15 @@ class TrackInterpolator(FlowInterpolator):
         c_a, c_b = self.locate(o[:, 5:6], xs, ys), self.locate(o[:, 6:7], xs, ys)
         extent = torch.cat([xs.amax((1, 2, 3))[:, None], ys.amax((1, 2, 3))[:, None]], 1) + 0.5  # [B, 2] = (W, H)
         tt = t.float()[:, None]
-        g = self.track_head(torch.cat([mid.mean((2, 3)), mid.amax((2, 3)), c_a / extent, c_b / extent, tt], 1))
-        c_t = c_a + tt * (c_b - c_a) + g[:, 0:2] * extent * 0.1
-        return o[:, :5], c_a, c_b, c_t, g[:, 2:4]
+        head = self.track_head(torch.cat([mid.mean((2, 3)), mid.amax((2, 3)), c_a / extent, c_b / extent, tt], 1))
+        # the offset is in tenths of the frame: independent of H and W, and small while the head learns
+        offset, log_size = head[:, 0:2] * extent * 0.1, head[:, 2:4]
+        return o[:, :5], c_a, c_b, c_a + tt * (c_b - c_a) + offset, log_size
 
     @staticmethod
     def carry(c_src, c_t, log_ratio, xs, ys):
         """where each target pixel's content is in the source frame, minus the pixel: [B, 2, H, W]"""
-        r = torch.exp(log_ratio)[:, :, None, None] - 1.0  # [B, 1, 1, 1]
+        r = torch.exp(log_ratio)[:, :, None, None] - 1.0  # how much further from the centre the source pixel lies
         cx, cy = c_t[:, 0, None, None, None], c_t[:, 1, None, None, None]
         sx, sy = c_src[:, 0, None, None, None], c_src[:, 1, None, None, None]
         return torch.cat([sx - cx + (xs - cx) * r, sy - cy + (ys - cy) * r], 1)
@@ -601,10 +619,10 @@ class TrackInterpolator(FlowInterpolator):
 
     def fields_of(self, tracked, like):
         """track()'s output -> (fetch field a, fetch field b, blend weight)"""
-        o, c_a, c_b, c_t, q = tracked
+        o, c_a, c_b, c_t, log_size = tracked
         xs, ys = pixel_grid(like)
-        fa = self.carry(c_a, c_t, q[:, 0:1], xs, ys) + o[:, 0:2] * self.FLOW_SCALE
-        fb = self.carry(c_b, c_t, q[:, 1:2], xs, ys) + o[:, 2:4] * self.FLOW_SCALE
+        fa = self.carry(c_a, c_t, log_size[:, 0:1], xs, ys) + o[:, 0:2] * self.FLOW_SCALE
+        fb = self.carry(c_b, c_t, log_size[:, 1:2], xs, ys) + o[:, 2:4] * self.FLOW_SCALE
         return fa, fb, torch.sigmoid(o[:, 4:5])
 
 

@@ -40,7 +40,7 @@ import torch
 import onnx
 from onnx import numpy_helper
 from common import CKPT, PACK, REPO, log, setup_threads
-from models import (AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, FlowInterpolator,
+from models import (AutoEncoder, autoencoder_from, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, FlowInterpolator,
                     TrackInterpolator, VideoText)
 from stage_decoder import build
 from stage_vclip import video_text_export_args
@@ -306,10 +306,8 @@ def main():
         }
 
         # load them the way export.py does, then check against the shipped files
-        ae.load_state_dict(ckpts["ae_final.pt"], strict=not sharp)
-        ae.dec.load_state_dict(ckpts["ae_decoder_final.pt"])
-        if sharp:
-            ae.load_state_dict({**ae.state_dict(), **ckpts["ae_sharp_final.pt"]})
+        ae.load_state_dict(autoencoder_from(ckpts["ae_final.pt"], ckpts["ae_decoder_final.pt"],
+                                            ckpts.get("ae_sharp_final.pt")).state_dict())
         c = ckpts["clip_final.pt"]
         text.load_state_dict(c["text"]); image.load_state_dict(c["image"]); prior.load_state_dict(c["prior"])
         unet.load_state_dict(ckpts[unet_ckpt])

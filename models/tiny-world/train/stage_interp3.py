@@ -25,7 +25,11 @@ def main():
     if os.path.exists(v2):  # the U-Net body; the output conv has new channels and starts at zero
         missing, unexpected = net.load_state_dict({k: v for k, v in torch.load(v2).items() if not k.startswith("out.")},
                                                   strict=False)
+        if unexpected:
+            raise ValueError(f"interp2_final.pt has entries v3 does not: {unexpected}")
         log(f"[interp3] U-Net from interp2_final.pt; new: {missing}")
+    else:
+        log("[interp3] no interp2_final.pt: the U-Net starts from scratch (give it more than 15 minutes)")
     log(f"[interp3] params {nparams(net)}")
     opt = torch.optim.AdamW(net.parameters(), lr=5e-4, weight_decay=0.0)
     ema = EMA(net, 0.995)
@@ -50,7 +54,7 @@ def main():
     def step(_):
         a, b, y, t = batch(rng)
         tracked = net.track(a, b, t)
-        _, c_a, c_b, c_t, q = tracked
+        _, c_a, c_b, c_t, log_size = tracked
         fa, fb, wgt = net.fields_of(tracked, a)
         p = ((1 - wgt) * net.warp(a, fa) + wgt * net.warp(b, fb)).clamp(-1, 1)
         ma, mb, my = obj_mask(a), obj_mask(b), obj_mask(y)
@@ -62,7 +66,7 @@ def main():
         flat = lambda *v: torch.cat([x.reshape(-1, 1) for x in v], 1)
         centre = (F.smooth_l1_loss(c_a, flat(ax, ay)) + F.smooth_l1_loss(c_b, flat(bx, by))
                   + F.smooth_l1_loss(c_t, flat(tx, ty))) / 3
-        size = F.mse_loss(q, flat(torch.log(sa / st), torch.log(sb / st)))
+        size = F.mse_loss(log_size, flat(torch.log(sa / st), torch.log(sb / st)))
         loss = pix + 0.05 * fl + 0.02 * centre + 1.0 * size
         opt.zero_grad(set_to_none=True)
         loss.backward()
