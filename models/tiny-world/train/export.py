@@ -52,6 +52,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     notes = {}
     B = 2
+    newest = os.environ.get("TW_INTERP", "3")  # checked before anything is written
+    if newest not in ("1", "2", "3"):
+        sys.exit(f"[export] TW_INTERP={newest!r}: expected 1, 2 or 3 (the newest interpolator version to export)")
 
     sharp_path = os.path.join(CKPT, "ae_sharp_final.pt")  # + full-resolution blocks (stage ae-sharp)
     dec_path = os.path.join(CKPT, "ae_decoder_final.pt")  # decoder fine-tuned on frozen latents
@@ -118,7 +121,7 @@ def main():
     # TW_INTERP=1 or 2 asks for an older one
     versions = {"3": ("interp3", TrackInterpolator, "v3 track + flow"), "2": ("interp2", FlowInterpolator, "v2 flow"),
                 "1": ("interp", Interpolator, "v1 blend")}
-    found = [v for v in "321" if v <= os.environ.get("TW_INTERP", "3") and (
+    found = [v for v in "321" if v <= newest and (
         os.path.exists(os.path.join(CKPT, f"{versions[v][0]}_final.pt")) or os.path.exists(os.path.join(CKPT, f"{versions[v][0]}.pt")))]
     if found:
         stage, cls, what = versions[found[0]]

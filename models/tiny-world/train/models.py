@@ -551,9 +551,12 @@ class FlowInterpolator(Interpolator):
         grid = torch.cat([gx, gy], 1).permute(0, 2, 3, 1)
         return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
-    def forward(self, frame_a, frame_b, t):
-        fa, fb, wgt = self.fields(frame_a, frame_b, t)
+    def compose(self, frame_a, frame_b, fa, fb, wgt):
+        """the frame: both inputs warped by their fetch fields, blended"""
         return ((1 - wgt) * self.warp(frame_a, fa) + wgt * self.warp(frame_b, fb)).clamp(-1, 1)
+
+    def forward(self, frame_a, frame_b, t):
+        return self.compose(frame_a, frame_b, *self.fields(frame_a, frame_b, t))
 
 
 def pixel_grid(like):

@@ -6,8 +6,8 @@ the diffusion model's slightly-off latents to clean flat shapes.
 Stage `ae-sharp` (`stage_aedec.py sharp`): the same, from ae-dec's decoder, with the
 full-resolution blocks AutoEncoder(sharp=True) adds, on whole frames (trained on crops, the
 blocks drew a rim along the frame's edges, which the judge took for a square object), and
-object outlines weighted more in the loss (a star's points are a few outline pixels). Writes ae_sharp_final.pt (flat, keys "dec.*"
-and "sharp.*"); export.py prefers it."""
+object outlines weighted more in the loss (a star's points are a few outline pixels).
+Writes ae_sharp_final.pt (flat, keys "dec.*" and "sharp.*"); export.py prefers it."""
 import os, sys
 import numpy as np
 import torch
@@ -82,7 +82,8 @@ def main():
         m = autoencoder_from(ae.state_dict(), None if sharp else ema.shadow, ema.shadow if sharp else None)
         m.eval()
         with torch.no_grad():
-            ci = np.array(([s for s in stars if s < len(lat[0])][:6] if sharp else []) + list(np.arange(12) * 37 % len(lat[0])))[:12]
+            spread = list(np.arange(12) * 37 % len(lat[0]))
+            ci = np.array(([s for s in stars if s < len(lat[0])][:6] + spread[:6]) if sharp else spread)
             x = data.frames(ci, np.full(12, 12))
             y = m.decode(lat[0][ci, 3])
             y2 = m.decode(lat[0][ci, 3] + 0.15 * torch.randn_like(lat[0][ci, 3]))

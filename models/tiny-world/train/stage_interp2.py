@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads
-from models import FlowInterpolator, nparams
+from models import FlowInterpolator, TrackInterpolator, nparams, pixel_grid
 
 
 def obj_mask(x):
@@ -16,24 +16,29 @@ def obj_mask(x):
 
 
 def centroid_size(m):
-    """object mask [B,1,H,W] -> centroid x, y (pixels) and size (sqrt of area), each [B,1,1,1]"""
-    h, w = m.shape[2:]
-    ys = torch.arange(h).float()[None, None, :, None] + 0.5
-    xs = torch.arange(w).float()[None, None, None, :] + 0.5
-    a = m.sum((2, 3), keepdim=True).clamp(min=1)
-    return (m * xs).sum((2, 3), keepdim=True) / a, (m * ys).sum((2, 3), keepdim=True) / a, a.sqrt()
+    """object mask [B,1,H,W] -> centroid (x, y) [B, 2] and size (sqrt of area) [B, 1], in pixels"""
+    xs, ys = pixel_grid(m)
+    a = m.sum((1, 2, 3)).clamp(min=1)[:, None]
+    return torch.cat([(m * xs).sum((2, 3)), (m * ys).sum((2, 3))], 1) / a, a.sqrt()
 
 
 def true_flow(m_src, m_t):
-    """displacement (pixels) from target pixels to where they are in the source frame"""
-    b, _, h, w = m_t.shape
-    ys = torch.arange(h).float()[None, None, :, None] + 0.5
-    xs = torch.arange(w).float()[None, None, None, :] + 0.5
-    sx, sy, ss = centroid_size(m_src)
-    tx, ty, ts = centroid_size(m_t)
-    r = ss / ts - 1
-    zero = torch.zeros(b, 1, h, w)
-    return torch.cat([zero + sx - tx + (xs - tx) * r, zero + sy - ty + (ys - ty) * r], 1)
+    """displacement (pixels) from target pixels to where they are in the source frame: the
+    carry of one rigid object from its centroid and size in each frame"""
+    c_src, s_src = centroid_size(m_src)
+    c_t, s_t = centroid_size(m_t)
+    return TrackInterpolator.carry(c_src, c_t, torch.log(s_src / s_t), *pixel_grid(m_t))
+
+
+def v2_losses(a, b, y, fa, fb, p):
+    """(pixel loss: L1 with the object's pixels in the target and in frame_a x5, displacement
+    loss: L1 to the true fetch fields on the target's object dilated by 2 px, masks of a, b, y)"""
+    ma, mb, my = obj_mask(a), obj_mask(b), obj_mask(y)
+    region = (F.max_pool2d(my, 5, 1, 2) > 0).float()
+    ga, gb = true_flow(ma, my), true_flow(mb, my)
+    fl = (((fa - ga).abs() + (fb - gb).abs()) * region).sum() / (region.sum() * 4 + 1)
+    pix = ((p - y).abs() * (1 + 4 * torch.maximum(my, ma))).mean()
+    return pix, fl, (ma, mb, my)
 
 
 def main():
@@ -55,12 +60,8 @@ def main():
         a, b, y = data.frames(ci, i), data.frames(ci, i + 4), data.frames(ci, i + k)
         t = torch.from_numpy(k / 4.0).float()
         fa, fb, wgt = net.fields(a, b, t)
-        p = ((1 - wgt) * net.warp(a, fa) + wgt * net.warp(b, fb)).clamp(-1, 1)
-        ma, mb, my = obj_mask(a), obj_mask(b), obj_mask(y)
-        region = (F.max_pool2d(my, 5, 1, 2) > 0).float()  # object in the target, dilated 2px
-        ga, gb = true_flow(ma, my), true_flow(mb, my)
-        fl = (((fa - ga).abs() + (fb - gb).abs()) * region).sum() / (region.sum() * 4 + 1)
-        pix = ((p - y).abs() * (1 + 4 * torch.maximum(my, ma))).mean()
+        p = net.compose(a, b, fa, fb, wgt)
+        pix, fl, _ = v2_losses(a, b, y, fa, fb, p)
         loss = pix + 0.05 * fl
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from common import Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads
 from models import TrackInterpolator, nparams
-from stage_interp2 import obj_mask, true_flow, centroid_size
+from stage_interp2 import v2_losses, centroid_size
 
 GAPS, GAP_P = np.array([4, 6, 8]), np.array([0.5, 0.25, 0.25])
 
@@ -56,23 +56,17 @@ def main():
         tracked = net.track(a, b, t)
         _, c_a, c_b, c_t, log_size = tracked
         fa, fb, wgt = net.fields_of(tracked, a)
-        p = ((1 - wgt) * net.warp(a, fa) + wgt * net.warp(b, fb)).clamp(-1, 1)
-        ma, mb, my = obj_mask(a), obj_mask(b), obj_mask(y)
-        region = (F.max_pool2d(my, 5, 1, 2) > 0).float()
-        ga, gb = true_flow(ma, my), true_flow(mb, my)
-        fl = (((fa - ga).abs() + (fb - gb).abs()) * region).sum() / (region.sum() * 4 + 1)
-        pix = ((p - y).abs() * (1 + 4 * torch.maximum(my, ma))).mean()
-        (ax, ay, sa), (bx, by, sb), (tx, ty, st) = centroid_size(ma), centroid_size(mb), centroid_size(my)
-        flat = lambda *v: torch.cat([x.reshape(-1, 1) for x in v], 1)
-        centre = (F.smooth_l1_loss(c_a, flat(ax, ay)) + F.smooth_l1_loss(c_b, flat(bx, by))
-                  + F.smooth_l1_loss(c_t, flat(tx, ty))) / 3
-        size = F.mse_loss(log_size, flat(torch.log(sa / st), torch.log(sb / st)))
+        p = net.compose(a, b, fa, fb, wgt)
+        pix, fl, masks = v2_losses(a, b, y, fa, fb, p)
+        (true_a, size_a), (true_b, size_b), (true_t, size_t) = (centroid_size(m) for m in masks)
+        centre = (F.smooth_l1_loss(c_a, true_a) + F.smooth_l1_loss(c_b, true_b) + F.smooth_l1_loss(c_t, true_t)) / 3
+        size = F.mse_loss(log_size, torch.log(torch.cat([size_a, size_b], 1) / size_t))
         loss = pix + 0.05 * fl + 0.02 * centre + 1.0 * size
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return {"loss": loss.item(), "l1": (p - y).abs().mean().item(), "flow_px": fl.item(),
-                "centre_px": (c_t - flat(tx, ty)).abs().mean().item(), "size": size.item()}
+                "centre_px": (c_t - true_t).abs().mean().item(), "size": size.item()}
 
     def sheet(_=None):
         m = TrackInterpolator()
