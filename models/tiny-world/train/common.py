@@ -232,7 +232,7 @@ def ddim_sample(model, tokens, image_embedding, known, mask, steps=20, guidance=
     """Python twin of the engine's sampler (CONTRACT.md), for monitoring during training."""
     g = torch.Generator().manual_seed(seed)
     b = tokens.shape[0]
-    x = torch.randn(b, 4, frames, 16, 16, generator=g)
+    x = torch.randn(b, known.shape[1], frames, 16, 16, generator=g)
     ts = np.linspace(999, 0, steps).round().astype(int)
     for i, t in enumerate(ts):
         tt = torch.full((b,), float(t))

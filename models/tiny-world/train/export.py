@@ -8,9 +8,8 @@ import numpy as np
 import torch
 import onnx
 from common import CKPT, OUT, DATA, log, setup_threads, cosine_alphas_cumprod
-from models import (autoencoder_from, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet, Interpolator,
-                    FlowInterpolator, TrackInterpolator,
-                    nparams)
+from models import (autoencoder_from, AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet,
+                    Interpolator, FlowInterpolator, TrackInterpolator, nparams, widened_unet_state)
 from stage_decoder import build
 from stage_vclip import export_video_text
 
@@ -69,11 +68,22 @@ def main():
     elif os.path.exists(os.path.join(CKPT, "ae-dec.pt")):
         decoder_state = torch.load(os.path.join(CKPT, "ae-dec.pt"))["modules"]["model"]
         notes["latent-decoder"] = "fine-tune checkpoint"
-    ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")), decoder_state, sharp_state)
+    has = lambda n: os.path.exists(os.path.join(CKPT, f"{n}.pt")) or os.path.exists(os.path.join(CKPT, f"{n}_final.pt"))
+    # 8 latent channels once the diffusion decoder has learned them (stage decoder-detail); TW_DETAIL=1 exports the
+    # ae-detail autoencoder before that, with the scale decoder widened (it predicts the detail channels as zero),
+    # to measure the autoencoder's ceiling through the product
+    detail = has("decoder-detail") or os.environ.get("TW_DETAIL") == "1"
+    if detail:
+        ae = AutoEncoder(sharp=True, detail=4)
+        ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt")))
+        notes["latent-decoder"] = "detail"
+    else:
+        ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")), decoder_state, sharp_state)
+    zc = ae.channels
     img = torch.rand(B, 3, 64, 64) * 2 - 1
     export(LatentEncoder(ae), (img,), os.path.join(OUT, "latent_encoder.onnx"), ["image"], ["latents"],
            {"image": {0: "B"}, "latents": {0: "B"}})
-    export(LatentDecoder(ae), (torch.randn(B, 4, 16, 16),), os.path.join(OUT, "latent_decoder.onnx"), ["latents"],
+    export(LatentDecoder(ae), (torch.randn(B, zc, 16, 16),), os.path.join(OUT, "latent_decoder.onnx"), ["latents"],
            ["image"], {"latents": {0: "B"}, "image": {0: "B"}})
 
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
@@ -88,8 +98,17 @@ def main():
     export(prior, (torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),), os.path.join(OUT, "prior.onnx"),
            ["text_embedding"], ["image_embedding"], {"text_embedding": {0: "B"}, "image_embedding": {0: "B"}})
 
-    has = lambda n: os.path.exists(os.path.join(CKPT, f"{n}.pt")) or os.path.exists(os.path.join(CKPT, f"{n}_final.pt"))
-    if has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
+    if has("decoder-detail"):  # the scale U-Net on 8 latent channels (session 7)
+        unet = build(V, True, motion=True, scale=True, zc=zc)
+        sd, how = load_ck("decoder-detail")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "detail stage, " + how
+    elif detail:
+        unet = build(V, True, motion=True, scale=True, zc=zc)
+        sd, how = load_ck("decoder-scale")
+        unet.load_state_dict(widened_unet_state(sd, 4, zc - 4))
+        notes["decoder"] = "scale stage widened (detail channels predicted as zero), " + how
+    elif has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
         unet = build(V, True, motion=True, scale=True)
         sd, how = load_ck("decoder-scale")
         unet.load_state_dict(sd)
@@ -109,7 +128,7 @@ def main():
         sd, how = load_ck("decoder-image")
         unet.load_state_dict(sd, strict=False)
         notes["decoder"] = "image stage only (temporal layers identity), " + how
-    lat = torch.randn(B, 4, 8, 16, 16)
+    lat = torch.randn(B, zc, 8, 16, 16)
     mask = torch.zeros(B, 1, 8, 16, 16); mask[0, :, :2] = 1
     dec_args = (lat, torch.tensor([999.0, 10.0]), tok, torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),
                 lat * mask, mask)
@@ -149,12 +168,12 @@ def main():
         "text-encoder": ("text_encoder.onnx", {"tokens": ("int64", ["B", 16])}, {"text_embedding": (f32, ["B", 64])}),
         "image-encoder": ("image_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"image_embedding": (f32, ["B", 64])}),
         "prior": ("prior.onnx", {"text_embedding": (f32, ["B", 64])}, {"image_embedding": (f32, ["B", 64])}),
-        "latent-encoder": ("latent_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"latents": (f32, ["B", 4, 16, 16])}),
-        "latent-decoder": ("latent_decoder.onnx", {"latents": (f32, ["B", 4, 16, 16])}, {"image": (f32, ["B", 3, 64, 64])}),
-        "decoder": ("decoder.onnx", {"latents": (f32, ["B", 4, 8, 16, 16]), "timestep": (f32, ["B"]),
+        "latent-encoder": ("latent_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"latents": (f32, ["B", zc, 16, 16])}),
+        "latent-decoder": ("latent_decoder.onnx", {"latents": (f32, ["B", zc, 16, 16])}, {"image": (f32, ["B", 3, 64, 64])}),
+        "decoder": ("decoder.onnx", {"latents": (f32, ["B", zc, 8, 16, 16]), "timestep": (f32, ["B"]),
                                      "tokens": ("int64", ["B", 16]), "image_embedding": (f32, ["B", 64]),
-                                     "known": (f32, ["B", 4, 8, 16, 16]), "mask": (f32, ["B", 1, 8, 16, 16])},
-                    {"v": (f32, ["B", 4, 8, 16, 16])}),
+                                     "known": (f32, ["B", zc, 8, 16, 16]), "mask": (f32, ["B", 1, 8, 16, 16])},
+                    {"v": (f32, ["B", zc, 8, 16, 16])}),
         "interpolator": ("interpolator.onnx", {"frame_a": (f32, ["B", 3, "H", "W"]), "frame_b": (f32, ["B", 3, "H", "W"]),
                                                "t": (f32, ["B"])}, {"frame": (f32, ["B", 3, "H", "W"])}),
     }
@@ -178,7 +197,7 @@ def main():
         "models": models,
         "tokenizer": {"vocabulary": vocab, "maxTokens": 16},
         "embeddingSize": 64,
-        "video": {"width": 64, "height": 64, "keyframes": 8, "latentChannels": 4, "latentWidth": 16,
+        "video": {"width": 64, "height": 64, "keyframes": 8, "latentChannels": zc, "latentWidth": 16,
                   "latentHeight": 16, "fps": 8, "interpolation": 4},
         "schedule": {"trainSteps": 1000, "prediction": "v",
                      "alphasCumprod": [float(f"{a:.8g}") for a in cosine_alphas_cumprod()]},

@@ -31,16 +31,26 @@ class AutoEncoder(nn.Module):
     come back exactly, and GroupNorm statistics would couple the object's colour to the
     background's. Fully convolutional, so it trains on crops."""
 
-    def __init__(self, ch=(32, 64, 96), zc=4, sharp=False):
+    def __init__(self, ch=(32, 64, 96), zc=4, sharp=False, detail=0):
         super().__init__()
         a, b, c = ch
-        self.enc = nn.Sequential(
-            nn.Conv2d(3, a, 4, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(a, b, 3, padding=1), AEResBlock(b),
-            nn.Conv2d(b, c, 4, stride=2, padding=1), AEResBlock(c),
-            nn.SiLU(), nn.Conv2d(c, zc, 3, padding=1))
+
+        def encoder(out):
+            return nn.Sequential(
+                nn.Conv2d(3, a, 4, stride=2, padding=1), nn.SiLU(),
+                nn.Conv2d(a, b, 3, padding=1), AEResBlock(b),
+                nn.Conv2d(b, c, 4, stride=2, padding=1), AEResBlock(c),
+                nn.SiLU(), nn.Conv2d(c, out, 3, padding=1))
+        self.enc = encoder(zc)
+        # Optional: `detail` more latent channels from an encoder of their own (stage
+        # `ae-detail`), appended to the first zc. The first encoder stays as it was, so a
+        # diffusion model trained on its zc channels still knows them; the new channels carry
+        # what those lose (a small star's points), and start unused (zero decoder weights).
+        # tanh: bounded, so the detail encoder can neither shrink its output under the latent
+        # noise the decoder is trained with nor outgrow it
+        self.detail = nn.Sequential(encoder(detail), nn.Tanh()) if detail else None
         self.dec = nn.Sequential(
-            nn.Conv2d(zc, c, 3, padding=1), AEResBlock(c),
+            nn.Conv2d(zc + detail, c, 3, padding=1), AEResBlock(c),
             nn.Conv2d(c, 4 * b, 3, padding=1), nn.PixelShuffle(2), AEResBlock(b),
             nn.SiLU(), nn.Conv2d(b, 4 * a, 3, padding=1), nn.PixelShuffle(2), nn.SiLU(),
             nn.Conv2d(a, 3, 3, padding=1))
@@ -53,11 +63,12 @@ class AutoEncoder(nn.Module):
         if sharp:
             nn.init.zeros_(self.sharp[3].weight); nn.init.zeros_(self.sharp[3].bias)
         # scale/shift that make latents ~unit std; set after training, baked into export
-        self.register_buffer("z_mean", torch.zeros(1, zc, 1, 1))
-        self.register_buffer("z_std", torch.ones(1, zc, 1, 1))
+        self.register_buffer("z_mean", torch.zeros(1, zc + detail, 1, 1))
+        self.register_buffer("z_std", torch.ones(1, zc + detail, 1, 1))
+        self.channels = zc + detail
 
     def encode_raw(self, x):
-        return self.enc(x)
+        return self.enc(x) if self.detail is None else torch.cat([self.enc(x), self.detail(x)], 1)
 
     def decode_raw(self, z):
         if self.sharp is None:
@@ -66,7 +77,7 @@ class AutoEncoder(nn.Module):
         return self.dec[-1](h) + self.sharp(h)
 
     def encode(self, x):
-        return (self.enc(x) - self.z_mean) / self.z_std
+        return (self.encode_raw(x) - self.z_mean) / self.z_std
 
     def decode(self, z):
         return self.decode_raw(z * self.z_std + self.z_mean)
@@ -86,6 +97,22 @@ def autoencoder_from(ae_state, decoder_state=None, sharp_state=None, sharp=False
     if sharp_state is not None:
         ae.load_state_dict({**ae.state_dict(), **sharp_state})
     return ae
+
+
+def widened_autoencoder(ae, detail):
+    """`ae` (with its sharp blocks) plus `detail` latent channels (stage `ae-detail`'s start):
+    the same encoder, a fresh detail encoder, and the decoder's first convolution given zero
+    weights for the new channels, so it decodes exactly as `ae` did."""
+    wide = AutoEncoder(zc=ae.enc[-1].out_channels, sharp=True, detail=detail)
+    state = ae.state_dict()
+    w = state["dec.0.weight"]
+    state["dec.0.weight"] = torch.cat([w, torch.zeros(w.shape[0], detail, *w.shape[2:])], 1)
+    state["z_mean"] = torch.cat([state["z_mean"], torch.zeros(1, detail, 1, 1)], 1)
+    state["z_std"] = torch.cat([state["z_std"], torch.ones(1, detail, 1, 1)], 1)
+    missing, unexpected = wide.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("detail.") for k in missing):
+        raise ValueError(f"widened autoencoder: missing {missing}, unexpected {unexpected}")
+    return wide
 
 
 class LatentEncoder(nn.Module):
@@ -352,8 +379,9 @@ class UNet(nn.Module):
     keyframe 0's features."""
 
     def __init__(self, vocab, ch=(64, 128, 192), nres=2, emb=256, temporal=False, text_c=128, text_motion=False,
-                 text_scale=False):
+                 text_scale=False, zc=4):
         super().__init__()
+        self.zc = zc  # latent channels
         self.temporal = temporal
         self.text_motion = text_motion and temporal
         self.text_scale = text_scale and self.text_motion
@@ -374,7 +402,7 @@ class UNet(nn.Module):
         if self.text_scale:  # pooled tokens -> per-interval log scale steps (growing / shrinking / still)
             self.scale_head = nn.Sequential(nn.Linear(text_c, 128), nn.SiLU(), nn.Linear(128, FRAMES - 1))
             nn.init.zeros_(self.scale_head[2].weight); nn.init.zeros_(self.scale_head[2].bias)
-        self.cin = nn.Conv2d(9, ch[0], 3, padding=1)
+        self.cin = nn.Conv2d(2 * zc + 1, ch[0], 3, padding=1)
         attn_at = {1, 2}  # temporal attention at 8x8 and 4x4
         self.down = nn.ModuleList()
         self.downsample = nn.ModuleList()
@@ -404,7 +432,7 @@ class UNet(nn.Module):
             if lvl > 0:
                 self.upsample.append(nn.Conv2d(c, c, 3, padding=1))
         self.nout = gn(c)
-        self.cout = nn.Conv2d(c, 4, 3, padding=1)
+        self.cout = nn.Conv2d(c, zc, 3, padding=1)
         nn.init.zeros_(self.cout.weight); nn.init.zeros_(self.cout.bias)
 
     def motion(self, pooled):
@@ -430,9 +458,9 @@ class UNet(nn.Module):
         return [m.centre for m in self.modules() if isinstance(m, TextWarp) and m.centre is not None]
 
     def forward(self, latents, timestep, tokens, image_embedding, known, mask):
-        # latents/known [B,4,F,16,16], mask [B,1,F,16,16]
+        # latents/known [B,zc,F,16,16], mask [B,1,F,16,16]
         b, _, f, h, w = latents.shape
-        x = torch.cat([latents, known, mask], 1).permute(0, 2, 1, 3, 4).reshape(-1, 9, h, w)
+        x = torch.cat([latents, known, mask], 1).permute(0, 2, 1, 3, 4).reshape(-1, 2 * self.zc + 1, h, w)
         pooled = self.text(tokens)
         e0 = self.cond(timestep, pooled, image_embedding)
         e = e0[:, None, :].expand(-1, f, -1)
@@ -461,7 +489,21 @@ class UNet(nn.Module):
             if i < len(self.upsample):
                 x = self.upsample[i](F.interpolate(x, scale_factor=2.0, mode="nearest"))
         x = self.cout(F.silu(self.nout(x)))
-        return x.reshape(-1, f, 4, h, w).permute(0, 2, 1, 3, 4)
+        return x.reshape(-1, f, self.zc, h, w).permute(0, 2, 1, 3, 4)
+
+
+def widened_unet_state(state, zc, detail):
+    """A U-Net state dict for zc + detail latent channels from one for zc (stage
+    `decoder-detail`'s start): the input convolution reads (latents, known, mask) with zero
+    weights on the new channels, the output convolution predicts them from zero weights, so
+    the wide U-Net's first zc output channels are exactly the old U-Net's."""
+    w, wide = state["cin.weight"], dict(state)
+    gap = torch.zeros(w.shape[0], detail, *w.shape[2:])
+    wide["cin.weight"] = torch.cat([w[:, :zc], gap, w[:, zc:2 * zc], gap, w[:, 2 * zc:]], 1)
+    w, bias = state["cout.weight"], state["cout.bias"]
+    wide["cout.weight"] = torch.cat([w, torch.zeros(detail, *w.shape[1:])], 0)
+    wide["cout.bias"] = torch.cat([bias, torch.zeros(detail)], 0)
+    return wide
 
 
 # ---------------------------------------------------------------- interpolator

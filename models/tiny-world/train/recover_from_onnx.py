@@ -2,7 +2,9 @@
 reads (checkpoints/ae_final.pt, ae_decoder_final.pt, ae_sharp_final.pt when the pack's latent
 decoder has the ae-sharp blocks, clip_final.pt, decoder-scale_final.pt (or
 decoder-motion_final.pt for a pack from before the scale stage), interp3_final.pt (interp2_final.pt
-before session 6), vclip_final.pt) from the shipped ONNX files, so later stages can resume or fine-tune on a
+before session 6), vclip_final.pt; from a pack with 8 latent channels (session 7 on) instead
+ae_detail_final.pt and decoder-detail_final.pt, plus ae_final.pt for the first 4 channels' encoder)
+from the shipped ONNX files, so later stages can resume or fine-tune on a
 machine where checkpoints/ was lost. Never overwrites a checkpoint that exists; needs no data set
 (the vocabulary size comes from manifest.json). Run from the repo root:
     /usr/bin/python3 models/tiny-world/train/recover_from_onnx.py   # TW_CKPT=dir writes elsewhere
@@ -33,7 +35,8 @@ emb.npz) and the non-final resume checkpoints (<stage>.pt with optimizer state) 
 the pack either; the data products come back in ~4 minutes from the recovered weights:
     (cd models/tiny-world/train && TW_MIN_AE=0 /usr/bin/python3 stage_ae.py && /usr/bin/python3 stage_clip.py)
 (a time box of 0 keeps ae_final.pt; the clip stage keeps a clip_final.pt it finds without its
-run checkpoint)."""
+run checkpoint), and for a detail pack also `/usr/bin/python3 stage_aedec.py detail` (it only
+encodes the detail channels when ae_detail_final.pt exists)."""
 import json, os, shutil, subprocess, sys, tempfile, time, warnings
 import numpy as np
 import torch
@@ -215,7 +218,10 @@ def main():
     tok = torch.zeros(B, 16, dtype=torch.int64)
     tok[:, :6] = torch.randint(1, V, (B, 6))
     emb = lambda: torch.nn.functional.normalize(torch.randn(B, 64), dim=-1)
-    lat = torch.randn(B, 4, 8, 16, 16)
+    # a pack with detail latent channels (stage ae-detail, session 7 on): an 8-channel autoencoder and decoder
+    detail = any(".detail." in i.name for i in onnx.load(os.path.join(PACK, "latent_encoder.onnx")).graph.initializer)
+    zc = 8 if detail else 4
+    lat = torch.randn(B, zc, 8, 16, 16)
     mask = torch.zeros(B, 1, 8, 16, 16); mask[0, :, :2] = 1
     bdyn = lambda *names: {n: {0: "B"} for n in names}
     # ... and, separately, the verification inputs: every contract input, tokens 1..V-1 with
@@ -225,19 +231,19 @@ def main():
     vtok = torch.randint(1, V, (N, 16), generator=g)
     for r, keep in enumerate((16, 7, 3)):
         vtok[r, keep:] = 0
-    vlat = torch.randn(N, 4, 8, 16, 16, generator=g)
+    vlat = torch.randn(N, zc, 8, 16, 16, generator=g)
     vmask = torch.zeros(N, 1, 8, 16, 16); vmask[1, :, :1] = 1; vmask[2, :, :3] = 1
     vimg = lambda: torch.rand(N, 3, 64, 64, generator=g) * 2 - 1
     vemb = torch.nn.functional.normalize(torch.randn(N, 64, generator=g), dim=-1)
 
     # the shipped latent decoder: with full-resolution blocks (stage ae-sharp, session 6 on) or without
     sharp = any(".sharp." in i.name for i in onnx.load(os.path.join(PACK, "latent_decoder.onnx")).graph.initializer)
-    ae = AutoEncoder(sharp=sharp)
+    ae = AutoEncoder(sharp=sharp, detail=zc - 4)
     # the shipped decoder: video U-Net + TextWarp, from the scale stage (its warps have a
     # locator) or, in packs before session 5, from the motion stage
     scaled = any("twarp.locate" in i.name for i in onnx.load(os.path.join(PACK, "decoder.onnx")).graph.initializer)
-    unet = build(V, True, motion=True, scale=scaled)
-    unet_ckpt = "decoder-scale_final.pt" if scaled else "decoder-motion_final.pt"
+    unet = build(V, True, motion=True, scale=scaled, zc=zc)
+    unet_ckpt = "decoder-detail_final.pt" if detail else "decoder-scale_final.pt" if scaled else "decoder-motion_final.pt"
     text, image, prior = ClipText(V), ClipImage(), Prior()
     # the shipped interpolator: v3 (track head) from session 6 on, v2 before
     tracked = any("track_head" in i.name for i in onnx.load(os.path.join(PACK, "interpolator.onnx")).graph.initializer)
@@ -249,9 +255,9 @@ def main():
     every = ("",)
     jobs = [
         (LatentEncoder(ae), (img,), "latent_encoder.onnx", ["image"], ["latents"], bdyn("image", "latents"),
-         {"image": vimg()}, ("ae.enc.", "ae.z_")),
-        (LatentDecoder(ae), (torch.randn(B, 4, 16, 16),), "latent_decoder.onnx", ["latents"], ["image"],
-         bdyn("latents", "image"), {"latents": torch.randn(N, 4, 16, 16, generator=g)}, ("ae.dec.", "ae.sharp.", "ae.z_")),
+         {"image": vimg()}, ("ae.enc.", "ae.detail.", "ae.z_")),
+        (LatentDecoder(ae), (torch.randn(B, zc, 16, 16),), "latent_decoder.onnx", ["latents"], ["image"],
+         bdyn("latents", "image"), {"latents": torch.randn(N, zc, 16, 16, generator=g)}, ("ae.dec.", "ae.sharp.", "ae.z_")),
         (text, (tok,), "text_encoder.onnx", ["tokens"], ["text_embedding"], bdyn("tokens", "text_embedding"),
          {"tokens": vtok}, every),
         (image, (img,), "image_encoder.onnx", ["image"], ["image_embedding"], bdyn("image", "image_embedding"),
@@ -292,9 +298,13 @@ def main():
 
         ae_sd = {**part("latent_encoder.onnx", "ae."), **part("latent_decoder.onnx", "ae.")}
         # state dicts in the modules' own key order, as the stages save them
+        # ae_final.pt's encoder and statistics for the first 4 channels (what stage ae encodes the latents with);
+        # from a detail pack its decoder is the detail one's without the detail inputs, which decodes nothing well
+        first4 = lambda k, v: v[:, :4] if k in ("z_mean", "z_std", "dec.0.weight") and v.shape[1] > 4 else v
         ckpts = {
-            "ae_final.pt": {k: ae_sd[k] for k in AutoEncoder().state_dict()},
-            "ae_decoder_final.pt": {k: ae_sd["dec." + k] for k in ae.dec.state_dict()},
+            "ae_final.pt": {k: first4(k, ae_sd[k]) for k in AutoEncoder().state_dict()},
+            **({"ae_detail_final.pt": {k: ae_sd[k] for k in ae.state_dict()}} if detail else
+               {"ae_decoder_final.pt": {k: ae_sd["dec." + k] for k in ae.dec.state_dict()}}),
             "clip_final.pt": {"text": {k: recovered["text_encoder.onnx"][k] for k in text.state_dict()},
                               "image": {k: recovered["image_encoder.onnx"][k] for k in image.state_dict()},
                               "prior": {k: recovered["prior.onnx"][k] for k in prior.state_dict()}},
@@ -302,12 +312,12 @@ def main():
             interp_ckpt: {k: recovered["interpolator.onnx"][k] for k in interp.state_dict()},
             "vclip_final.pt": {k: recovered["video_text.onnx"][k] for k in video_text.state_dict()},
             **({"ae_sharp_final.pt": {k: ae_sd[k] for k in ae.state_dict() if k.startswith(("dec.", "sharp."))}}
-               if sharp else {}),
+               if sharp and not detail else {}),
         }
 
         # load them the way export.py does, then check against the shipped files
-        ae.load_state_dict(autoencoder_from(ckpts["ae_final.pt"], ckpts["ae_decoder_final.pt"],
-                                            ckpts.get("ae_sharp_final.pt")).state_dict())
+        ae.load_state_dict(ckpts["ae_detail_final.pt"] if detail else autoencoder_from(
+            ckpts["ae_final.pt"], ckpts["ae_decoder_final.pt"], ckpts.get("ae_sharp_final.pt")).state_dict())
         c = ckpts["clip_final.pt"]
         text.load_state_dict(c["text"]); image.load_state_dict(c["image"]); prior.load_state_dict(c["prior"])
         unet.load_state_dict(ckpts[unet_ckpt])
@@ -340,8 +350,12 @@ def main():
         torch.save(sd, path + ".tmp")
         os.replace(path + ".tmp", path)
         log(f"[recover] wrote {path}")
-    log("[recover] note: ae_final.pt's decoder is the fine-tuned one (ae_decoder_final.pt"
-        + (", from the ae-sharp stage" if sharp else "") + "); the decoder from before the ae-dec stage is not in the pack")
+    if detail:
+        log("[recover] note: a detail pack holds the ae-detail stage's autoencoder and the decoder-detail stage's U-Net;"
+            " the ae-dec, ae-sharp and decoder-scale weights they started from are not in it")
+    else:
+        log("[recover] note: ae_final.pt's decoder is the fine-tuned one (ae_decoder_final.pt"
+            + (", from the ae-sharp stage" if sharp else "") + "); the decoder from before the ae-dec stage is not in the pack")
     log(f"[recover] done in {time.time() - t0:.0f} s")
 
 

@@ -8,15 +8,17 @@ from common import Data, Run, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_thre
 from models import AutoEncoder, nparams
 
 
-def load_latents(n=None):
-    """all encoded chunks so far, concatenated: [M, 8, 4, 16, 16] float16 (clips 0..M-1)"""
+def load_latents(n=None, detail=False):
+    """all encoded chunks so far, concatenated: [M, 8, 4, 16, 16] float16 (clips 0..M-1);
+    with detail=True the ae-detail stage's channels appended: [M, 8, 8, 16, 16]"""
     parts = []
     for j in range(0, 10 ** 6, 500):
         path = os.path.join(CKPT, f"latents_{j:05d}.npy")
-        if not os.path.exists(path):
+        extra = os.path.join(CKPT, f"detail_{j:05d}.npy")
+        if not os.path.exists(path) or (detail and not os.path.exists(extra)):
             break
-        parts.append(np.load(path))
-    return np.concatenate(parts) if parts else np.zeros((0, 8, 4, 16, 16), np.float16)
+        parts.append(np.concatenate([np.load(path), np.load(extra)], 2) if detail else np.load(path))
+    return np.concatenate(parts) if parts else np.zeros((0, 8, 8 if detail else 4, 16, 16), np.float16)
 
 
 def main():

@@ -9,6 +9,10 @@ scale its words give (a scale head on the pooled tokens, supervised with the tru
 track; a locator per warp, supervised with keyframe 0's true centroid), zero-initialised,
 trained from the motion stage's weights with growing, shrinking and still clips drawn twice
 as often (the motions the motion stage could not express).
+detail (session 7): the scale U-Net widened to the ae-detail stage's 8 latent channels (the 4
+it knows + 4 detail channels that keep a small star's points; models.widened_unet_state:
+zero weights on the new input and output channels, so it starts as the scale U-Net), trained
+from decoder-scale's weights with the scale stage's recipe, stars drawn twice as often.
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
 features moved by the displacement its words give, from a motion head on the pooled tokens
 that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
@@ -25,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from common import (Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
                     ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients)
-from models import UNet, AutoEncoder, ClipText, Prior, nparams
+from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state
 from stage_ae import load_latents
 
 UNET_CFG = dict(ch=(32, 64, 128), nres=1, emb=256, text_c=128)
@@ -34,8 +38,8 @@ PROMPTS = ["a red star moving left on a white background", "a big blue heart gro
            "a purple circle shrinking on a gray background", "an orange square standing still on a black background"]
 
 
-def build(V, temporal, motion=False, scale=False):
-    return UNet(V, temporal=temporal, text_motion=motion, text_scale=scale, **UNET_CFG)
+def build(V, temporal, motion=False, scale=False, zc=4):
+    return UNet(V, temporal=temporal, text_motion=motion, text_scale=scale, zc=zc, **UNET_CFG)
 
 
 def object_tracks(lat):
@@ -49,7 +53,7 @@ def object_tracks(lat):
     log_scale = np.zeros((len(lat), 8), np.float32)
     centre0 = np.zeros((len(lat), 2), np.float32)
     for s in range(0, len(lat), 500):
-        L = lat[s:s + 500].numpy()  # [n,8,4,16,16]
+        L = lat[s:s + 500, :, :4].numpy()  # [n,8,4,16,16]: the first 4 channels (the detail ones are not the object's)
         bg = np.median(L.reshape(*L.shape[:3], -1), axis=3)[..., None, None]
         d = np.abs(L - bg).sum(2)  # [n,8,16,16]
         m = (d > 0.5 * d.max((2, 3), keepdims=True)).astype(np.float32)
@@ -85,20 +89,23 @@ def motion_word_gain(model, lat, data, n=24, t0=700):
 def main(mode):
     setup_threads()
     setup_data_parallel()
-    scaled = mode == "scale"
-    motion = mode in ("motion", "scale")
-    video = mode in ("video", "motion", "scale")
+    detail = mode == "detail"
+    scaled = mode in ("scale", "detail")
+    motion = mode in ("motion", "scale", "detail")
+    video = mode in ("video", "motion", "scale", "detail")
+    zc = 8 if detail else 4
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
     rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
     data = Data(in_ram=False)
     V = len(data.vocab)
-    lat_box = [torch.from_numpy(load_latents().astype(np.float32))]  # [M,8,4,16,16], grows while encoding runs
+    lat_box = [torch.from_numpy(load_latents(detail=detail).astype(np.float32))]  # [M,8,zc,16,16], grows while encoding runs
     log(f"[decoder] {len(lat_box[0])} clips encoded so far")
     emb = np.load(os.path.join(CKPT, "emb.npz"))
     img0 = torch.from_numpy(emb["img0"]).float()
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
-    model = build(V, video, motion, scaled)
-    name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale"}[mode]
+    model = build(V, video, motion, scaled, zc)
+    name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale",
+            "detail": "decoder-detail"}[mode]
     def grow_from(stage, what, new_lr_mult):
         """Loads the previous stage's weights; the tensors it lacks are this stage's new,
         zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
@@ -110,7 +117,11 @@ def main(mode):
                 {"params": [p for n, p in model.named_parameters() if n in new], "lr_mult": new_lr_mult}]
 
     if motion:
-        if scaled:
+        if detail:
+            model.load_state_dict(widened_unet_state(torch.load(os.path.join(CKPT, "decoder-scale_final.pt")), 4, zc - 4))
+            log(f"[{name}] from the decoder-scale stage, widened to {zc} latent channels")
+            groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
+        elif scaled:
             groups = grow_from("decoder-motion", "scale head/locator", 2.0)
         else:
             groups = grow_from("decoder-video", "TextWarp/frame_cond/motion_head", 2.0)
@@ -122,6 +133,8 @@ def main(mode):
             log(f"[{name}] {kind}: log scale at the last keyframe {last.mean():+.3f} (sd {last.std():.3f})")
         # the motions the motion stage missed are drawn twice as often here
         draw = np.array([2.0 if (scaled and k in ("growing", "shrinking", "still")) else 1.0 for k in kinds])
+        if detail:  # what the detail channels are for
+            draw *= np.array([2.0 if a["shape"] == "star" else 1.0 for a in data.meta["attributes"][:len(kinds)]])
         draw /= draw.sum()
         if not os.path.exists(os.path.join(CKPT, f"{name}.pt")):
             model.eval()
@@ -135,11 +148,12 @@ def main(mode):
     torch.manual_seed(100 + rank())  # different noise per process
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
-    minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (50, 2e-4)}[mode]
+    minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (50, 2e-4),
+                   "detail": (60, 2e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
-    ae = AutoEncoder()
-    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
+    ae = AutoEncoder(sharp=detail, detail=zc - 4)
+    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt" if detail else "ae_final.pt")))
     ae.eval()
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
     clip_text, clip_prior = ClipText(V), Prior()
@@ -165,7 +179,7 @@ def main(mode):
         tok = tok * keep_tokens
         e = cond_embedding(ci, vi) * keep_embedding
         if video:
-            x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [B,4,8,16,16]
+            x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [B,zc,8,16,16]
             mask = torch.zeros(B, 1, 8, 16, 16)
             r = rng.random(B)
             # the motion stage gives the first keyframe more often: then the motion word is
@@ -178,7 +192,7 @@ def main(mode):
                     mask[b, :, :1] = 1
             known = x0 * mask
         else:
-            x0 = lat[ci, rng.integers(0, 8, B)][:, :, None]  # [B,4,1,16,16]
+            x0 = lat[ci, rng.integers(0, 8, B)][:, :, None]  # [B,zc,1,16,16]
             mask = torch.zeros(B, 1, 1, 16, 16)
             known = torch.zeros_like(x0)
         t = torch.from_numpy(rng.integers(0, 1000, B))
@@ -214,7 +228,7 @@ def main(mode):
         return {"loss": lw.item(), "mse": loss.mean().item(), **logs}
 
     def ema_model():
-        m = build(V, video, motion, scaled)
+        m = build(V, video, motion, scaled, zc)
         m.load_state_dict(ema.shadow)
         return m.eval()
 
@@ -224,12 +238,12 @@ def main(mode):
         with torch.no_grad():  # as the engine does: prompt -> text encoder -> prior
             e = clip_prior(clip_text(tok))
         frames = 8 if video else 1
-        z = ddim_sample(m, tok, e, torch.zeros(len(PROMPTS), 4, frames, 16, 16),
+        z = ddim_sample(m, tok, e, torch.zeros(len(PROMPTS), zc, frames, 16, 16),
                         torch.zeros(len(PROMPTS), 1, frames, 16, 16), steps=20, guidance=3.0, frames=frames, seed=stepno)
         with torch.no_grad():
-            px = ae.decode(z.permute(0, 2, 1, 3, 4).reshape(-1, 4, 16, 16)).reshape(len(PROMPTS), frames, 3, 64, 64)
+            px = ae.decode(z.permute(0, 2, 1, 3, 4).reshape(-1, zc, 16, 16)).reshape(len(PROMPTS), frames, 3, 64, 64)
         if not video:  # show 6 seeds side by side for the image stage
-            z2 = ddim_sample(m, tok.repeat(3, 1), e.repeat(3, 1), torch.zeros(18, 4, 1, 16, 16),
+            z2 = ddim_sample(m, tok.repeat(3, 1), e.repeat(3, 1), torch.zeros(18, zc, 1, 16, 16),
                              torch.zeros(18, 1, 1, 16, 16), steps=20, guidance=3.0, frames=1, seed=stepno + 1)
             with torch.no_grad():
                 px2 = ae.decode(z2[:, :, 0]).reshape(3, len(PROMPTS), 3, 64, 64).permute(1, 0, 2, 3, 4)
@@ -242,7 +256,7 @@ def main(mode):
 
         def on_ck(s):
             if len(lat_box[0]) < data.n:
-                lat_box[0] = torch.from_numpy(load_latents().astype(np.float32))
+                lat_box[0] = torch.from_numpy(load_latents(detail=detail).astype(np.float32))
                 log(f"[{name}] now {len(lat_box[0])} clips encoded")
             n_ck[0] += 1
             if video:
