@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
-# ae-dec -> ae-sharp -> ae-detail -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale ->
-# decoder-detail -> interp (v2) -> interp3 (v3, from v2's U-Net) -> vclip -> export. Every stage resumes from its
+# ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) ->
+# interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (session 7's experiment,
+# not shipped): ae-detail, decoder-detail, then TW_DETAIL=1 for export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -32,7 +33,7 @@ if [ "${TW_PROCS:-1}" -gt 1 ]; then
 fi
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec ae-sharp ae-detail decoder-image decoder-video decoder-motion decoder-scale decoder-detail interp interp3 vclip export)
+[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale interp interp3 vclip export)
 
 run() {  # run <stage> <done-file> <script args...>
   local name=$1 done=$2; shift 2
@@ -47,12 +48,12 @@ for s in "${stages[@]}"; do
     clip) run clip emb.npz stage_clip.py ;;
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
     ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
-    ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # 4 more latent channels: small stars' points
+    ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # experimental: 4 more latent channels (small stars' points)
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
     decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
-    decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # on ae-detail's 8 channels
+    decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # experimental: on ae-detail's 8 channels
     interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)
       if [ -f "$CK/interp3_final.pt" ]; then echo "[interp2] not needed (interp3_final.pt exists)"
       else run interp2 interp2_final.pt stage_interp2.py; fi ;;

@@ -69,10 +69,10 @@ def main():
         decoder_state = torch.load(os.path.join(CKPT, "ae-dec.pt"))["modules"]["model"]
         notes["latent-decoder"] = "fine-tune checkpoint"
     has = lambda n: os.path.exists(os.path.join(CKPT, f"{n}.pt")) or os.path.exists(os.path.join(CKPT, f"{n}_final.pt"))
-    # 8 latent channels once the diffusion decoder has learned them (stage decoder-detail); TW_DETAIL=1 exports the
-    # ae-detail autoencoder before that, with the scale decoder widened (it predicts the detail channels as zero),
-    # to measure the autoencoder's ceiling through the product
-    detail = has("decoder-detail") or os.environ.get("TW_DETAIL") == "1"
+    # TW_DETAIL=1: the experimental 8-channel pack (stages ae-detail, decoder-detail; session 7, not shipped: no better
+    # through the product). Before decoder-detail exists, the scale decoder widened (it predicts the detail channels
+    # as zero), which is enough to measure the autoencoder's ceiling through the product
+    detail = os.environ.get("TW_DETAIL") == "1"
     if detail:
         ae = AutoEncoder(sharp=True, detail=4)
         ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt")))
@@ -98,7 +98,7 @@ def main():
     export(prior, (torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),), os.path.join(OUT, "prior.onnx"),
            ["text_embedding"], ["image_embedding"], {"text_embedding": {0: "B"}, "image_embedding": {0: "B"}})
 
-    if has("decoder-detail"):  # the scale U-Net on 8 latent channels (session 7)
+    if detail and has("decoder-detail"):  # the scale U-Net on 8 latent channels (session 7)
         unet = build(V, True, motion=True, scale=True, zc=zc)
         sd, how = load_ck("decoder-detail")
         unet.load_state_dict(sd)
