@@ -33,6 +33,9 @@ def outline(o):
 
 
 DETAIL = 4  # latent channels the detail encoder adds
+# the largest latent noise (std) the decoder sees on the detail channels while ae-detail trains; larger makes the
+# codes smoother (easier for a diffusion model to generate) at some cost in detail
+DETAIL_NOISE = float(os.environ.get("TW_DETAIL_NOISE", "0.15"))
 
 
 def main():
@@ -181,7 +184,7 @@ def train_detail(name, data, rng, kf):
         d = ae.detail(x)  # in [-1, 1]
         sigma = torch.from_numpy(rng.random(B) * 0.15).float()[:, None, None, None]
         z = lat[ci, ki] + sigma * torch.randn(B, zc, 16, 16)
-        raw = torch.cat([z * ae.z_std[:, :zc] + ae.z_mean[:, :zc], d + sigma * torch.randn_like(d)], 1)
+        raw = torch.cat([z * ae.z_std[:, :zc] + ae.z_mean[:, :zc], d + sigma / 0.15 * DETAIL_NOISE * torch.randn_like(d)], 1)
         y = ae.decode_raw(raw)
         o = ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()
         weight = 1 + 4 * o + 8 * outline(o)
