@@ -21,6 +21,27 @@ def load_latents(n=None, detail=False):
     return np.concatenate(parts) if parts else np.zeros((0, 8, 8 if detail else 4, 16, 16), np.float16)
 
 
+def encode_keyframes(data, prefix, channels, encode, stage):
+    """Every clip's 8 keyframes through `encode` (frames [N,3,64,64] -> [N, channels, 16, 16]),
+    to checkpoints/<prefix>_XXXXX.npy in chunks of 500 clips ([500, 8, channels, 16, 16]
+    float16), skipping chunks that exist: the decoder stages can start on the first chunks
+    while the rest are still being encoded (48k frames take a while here), and an
+    interrupted run resumes."""
+    for j in range(0, data.n, 500):
+        path = os.path.join(CKPT, f"{prefix}_{j:05d}.npy")
+        if os.path.exists(path):
+            continue
+        ci_all = np.arange(j, min(j + 500, data.n))
+        part = np.zeros((len(ci_all), 8, channels, 16, 16), np.float16)
+        for q in range(0, len(ci_all), 50):
+            ci = ci_all[q:q + 50]
+            x = data.frames(np.repeat(ci, 8), np.tile(KEYFRAMES, len(ci)))
+            part[q:q + len(ci)] = encode(x).reshape(len(ci), 8, channels, 16, 16).numpy().astype(np.float16)
+        np.save(path + ".tmp.npy", part)
+        os.replace(path + ".tmp.npy", path)
+        log(f"[{stage}] encoded clips {j}..{j + len(ci_all) - 1}")
+
+
 def main():
     setup_threads()
     torch.manual_seed(0)
@@ -95,21 +116,7 @@ def main():
         if os.path.exists(os.path.join(CKPT, "ae_final.pt")):  # resumed: keep the stats used so far
             ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
         torch.save(ae.state_dict(), os.path.join(CKPT, "ae_final.pt"))
-        # written in chunks of 500 clips so the decoder stage can start on the first chunks
-        # while the rest are still being encoded (encoding 48k frames takes a while here)
-        for j in range(0, data.n, 500):
-            path = os.path.join(CKPT, f"latents_{j:05d}.npy")
-            if os.path.exists(path):
-                continue
-            ci_all = np.arange(j, min(j + 500, data.n))
-            part = np.zeros((len(ci_all), 8, 4, 16, 16), np.float16)
-            for q in range(0, len(ci_all), 50):
-                ci = ci_all[q:q + 50]
-                x = data.frames(np.repeat(ci, 8), np.tile(KEYFRAMES, len(ci)))
-                part[q:q + len(ci)] = ae.encode(x).reshape(len(ci), 8, 4, 16, 16).numpy().astype(np.float16)
-            np.save(path + ".tmp.npy", part)
-            os.replace(path + ".tmp.npy", path)
-            log(f"[ae] encoded clips {j}..{j + len(ci_all) - 1}")
+        encode_keyframes(data, "latents", 4, ae.encode, "ae")
         lat = load_latents(data.n)
         # check: decoded latents vs pixels over a few clips
         x = data.frames(np.repeat(np.arange(8), 8), np.tile(KEYFRAMES, 8))

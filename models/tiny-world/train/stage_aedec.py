@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from common import Data, Run, EMA, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads
 from models import AutoEncoder, autoencoder_from, widened_autoencoder
-from stage_ae import load_latents
+from stage_ae import load_latents, encode_keyframes
 
 
 def outline(o):
@@ -138,18 +138,7 @@ def main_detail():
         torch.save(ae.state_dict(), final)
     zc = ae.channels - DETAIL
     with torch.no_grad():
-        for j in range(0, data.n, 500):
-            path = os.path.join(CKPT, f"detail_{j:05d}.npy")
-            if os.path.exists(path):
-                continue
-            ci_all = np.arange(j, min(j + 500, data.n))
-            part = np.zeros((len(ci_all), 8, DETAIL, 16, 16), np.float16)
-            for q in range(0, len(ci_all), 50):
-                ci = ci_all[q:q + 50]
-                x = data.frames(np.repeat(ci, 8), np.tile(kf, len(ci)))
-                part[q:q + len(ci)] = ae.encode(x)[:, zc:].reshape(len(ci), 8, DETAIL, 16, 16).numpy().astype(np.float16)
-            np.save(path + ".tmp.npy", part)
-            os.replace(path + ".tmp.npy", path)
+        encode_keyframes(data, "detail", DETAIL, lambda x: ae.encode(x)[:, zc:], name)
         x = data.frames(np.repeat(np.arange(8), 8), np.tile(kf, 8))
         z = torch.from_numpy(load_latents(detail=True)[:8].astype(np.float32)).reshape(-1, zc + DETAIL, 16, 16)
         log(f"[{name}] keyframe latents written; recon L1 {float((ae.decode(z) - x).abs().mean()):.4f}")
@@ -175,16 +164,16 @@ def train_detail(name, data, rng, kf):
     draw = np.array([(2.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0) for a in attrs])
     draw /= draw.sum()
     B = 16
-    zc = ae.enc[-1].out_channels
+    zc = ae.channels - DETAIL
 
     def step(i):
         ci = rng.choice(len(draw), B, p=draw)
         ki = rng.integers(0, 8, B)
         x = data.frames(ci, kf[ki])
         d = ae.detail(x)  # in [-1, 1]
-        sigma = torch.from_numpy(rng.random(B) * 0.15).float()[:, None, None, None]
-        z = lat[ci, ki] + sigma * torch.randn(B, zc, 16, 16)
-        raw = torch.cat([z * ae.z_std[:, :zc] + ae.z_mean[:, :zc], d + sigma / 0.15 * DETAIL_NOISE * torch.randn_like(d)], 1)
+        u = torch.from_numpy(rng.random(B)).float()[:, None, None, None]  # how noisy this frame's latent is
+        z = lat[ci, ki] + 0.15 * u * torch.randn(B, zc, 16, 16)
+        raw = torch.cat([z * ae.z_std[:, :zc] + ae.z_mean[:, :zc], d + DETAIL_NOISE * u * torch.randn_like(d)], 1)
         y = ae.decode_raw(raw)
         o = ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()
         weight = 1 + 4 * o + 8 * outline(o)

@@ -82,7 +82,7 @@ def motion_word_gain(model, lat, data, n=24, t0=700):
     with torch.no_grad():
         for tok in (data.tok_full[ci, 0], data.tok_static[ci, 0]):
             p = model(xt, t.float(), torch.from_numpy(tok.astype(np.int64)), e, x0 * mask, mask)
-            out.append(((p - v) ** 2).mean().item())
+            out.append(((p - v)[:, :4] ** 2).mean().item())  # the first 4 channels: comparable across stages
     return 1 - out[0] / out[1]
 
 
