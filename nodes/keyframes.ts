@@ -6,13 +6,14 @@
  * Every sampling step's estimate is decoded and previewed, so the user sees the frames
  * emerge. With `candidates` > 1 several samples are drawn side by side and the one the
  * pack's own encoders match best to the prompt is kept (reranking; previews show the first).
+ * A pack's latent decoder may read the prompt too (its manifest lists a text_embedding input).
  */
 import { z } from 'zod';
 import { defineNode, type ExecContext } from './core/definition';
 import type { FrameSet } from './core/values';
 import { ddimStep, ddimTimesteps, guide, noiseTo, predictX0 } from './lib/ddim';
-import { framesToTensor, resizeFrame, tensorToFrames, toVideoLayout } from './lib/frames';
-import { packParam, videoPack } from './lib/pack';
+import { framesToTensor, resizeFrame, toVideoLayout } from './lib/frames';
+import { decodeLatentFrames, packParam, videoPack } from './lib/pack';
 
 type Pack = ReturnType<typeof videoPack>;
 
@@ -69,7 +70,7 @@ export const keyframesNode = defineNode({
     decoderText: z
       .boolean()
       .default(true)
-      .describe('Let the decoder read the prompt’s words (off: it sees only the image embedding, as in the paper)')
+      .describe('Let the decoder read the prompt’s words (off: it sees only the image embedding, as in the paper, and a latent decoder that reads the prompt gets none)')
       .meta({ widget: 'checkbox', label: 'Decoder reads text' }),
     pack: packParam,
   }),
@@ -138,6 +139,8 @@ export const keyframesNode = defineNode({
       if (inputs.embedding.pack !== p.pack) throw new Error(`input "embedding" comes from pack "${inputs.embedding.pack}", but this node uses "${p.pack}"`);
       for (let n = 0; n < N; n++) embedding.set(inputs.embedding.embedding.subarray(0, E), n * E);
     }
+    // what the latent decoder reads of the prompt (a pack's decoder may draw what the words name)
+    const decoderTextEmbedding = p.decoderText ? inputs.text.embedding : null;
     const knownBatch = repeat(known, batch);
     const maskBatch = repeat(mask, batch);
     const latentDims = [batch, C, F, video.latentHeight, video.latentWidth];
@@ -162,11 +165,14 @@ export const keyframesNode = defineNode({
       x = next === undefined ? x0 : ddimStep(x, x0, alphas[t]!, alphas[next]!);
       ctx.progress(i + 1, timesteps.length, `step ${i + 1}/${timesteps.length}`);
       if (next !== undefined && ctx.previewing) {
-        const estimate = await decodeVideo(ctx, pack, p.pack, x0.subarray(0, size), givenFrames);
+        const estimate = await decodeVideo(ctx, pack, p.pack, x0.subarray(0, size), givenFrames, decoderTextEmbedding);
         ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
       }
     }
-    const frames = N > 1 ? await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text, givenFrames) : await decodeVideo(ctx, pack, p.pack, x0, givenFrames);
+    const frames =
+      N > 1
+        ? await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text, givenFrames, decoderTextEmbedding)
+        : await decodeVideo(ctx, pack, p.pack, x0, givenFrames, decoderTextEmbedding);
     ctx.preview(frames, { kind: 'step', step: timesteps.length, steps: timesteps.length, firstFrame: 0, count: F });
     return { frames };
   },
@@ -187,13 +193,14 @@ async function bestCandidate(
   N: number,
   text: { tokens: readonly number[]; embedding: Float32Array },
   given: { index: number; frame: Uint8Array }[],
+  decoderTextEmbedding: Float32Array | null,
 ): Promise<FrameSet> {
   const { video } = pack;
   const F = video.keyframes;
   const size = x0.length / N;
   const plane = video.width * video.height;
   const candidates: FrameSet[] = [];
-  for (let n = 0; n < N; n++) candidates.push(await decodeVideo(ctx, pack, packName, x0.subarray(n * size, (n + 1) * size), given));
+  for (let n = 0; n < N; n++) candidates.push(await decodeVideo(ctx, pack, packName, x0.subarray(n * size, (n + 1) * size), given, decoderTextEmbedding));
   const perFrame = framesToTensor(candidates.flatMap((c) => c.frames), video.width, video.height);
   const images = firstFloatOutput(
     await ctx.models.run(packName, 'image-encoder', { image: { data: perFrame, dims: [N * F, 3, video.height, video.width] } }),
@@ -268,13 +275,17 @@ async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, fram
   return firstFloatOutput(out, 'latent encoder');
 }
 
-/** Decodes a [C, F, H, W] latent video to frames; given frames are passed through exactly. */
+/**
+ * Decodes a [C, F, H, W] latent video to frames; given frames are passed through exactly.
+ * `textEmbedding`: the prompt, for a latent decoder that reads it (null: no text).
+ */
 async function decodeVideo(
   ctx: ExecContext,
   pack: Pack,
   packName: string,
   latents: Float32Array,
   given: { index: number; frame: Uint8Array }[],
+  textEmbedding: Float32Array | null,
 ): Promise<FrameSet> {
   const { video } = pack;
   const F = video.keyframes;
@@ -284,10 +295,7 @@ async function decodeVideo(
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) perFrame.set(latents.subarray((c * F + f) * plane, (c * F + f + 1) * plane), (f * C + c) * plane);
   }
-  const out = await ctx.models.run(packName, 'latent-decoder', {
-    latents: { data: perFrame, dims: [F, C, video.latentHeight, video.latentWidth] },
-  });
-  const frames = tensorToFrames(firstFloatOutput(out, 'latent decoder'), F, video.width, video.height);
+  const frames = await decodeLatentFrames(ctx.models, packName, perFrame, F, textEmbedding);
   for (const g of given) frames[g.index] = g.frame;
   return { width: video.width, height: video.height, fps: video.fps / video.interpolation, frames };
 }

@@ -4,7 +4,8 @@
  * run starts, never silently dropped.
  */
 import { z } from 'zod';
-import { defineNode } from './core/definition';
+import { defineNode, type ModelAccess } from './core/definition';
+import type { TextEmbedding } from './core/values';
 import { tokenize } from '../server/runtime/tokenizer';
 import { packParam, videoPack } from './lib/pack';
 
@@ -33,16 +34,21 @@ export const promptNode = defineNode({
     return result.ok ? [] : [{ field: 'params.text', message: result.message }];
   },
   async execute(ctx, _inputs, p) {
-    const { tokenizer, embeddingSize } = videoPack(ctx.models, p.pack);
-    const result = tokenize(p.text, tokenizer);
-    if (!result.ok) throw new Error(`param "text": ${result.message}`);
-    const out = await ctx.models.run(p.pack, 'text-encoder', {
-      tokens: { data: BigInt64Array.from(result.ids.map(BigInt)), dims: [1, tokenizer.maxTokens] },
-    });
-    const embedding = out.text_embedding?.data;
-    if (!(embedding instanceof Float32Array) || embedding.length !== embeddingSize) {
-      throw new Error(`the text encoder of "${p.pack}" returned no ${embeddingSize}-d text_embedding`);
-    }
-    return { text: { prompt: p.text, pack: p.pack, tokens: result.ids, embedding: Float32Array.from(embedding) } };
+    return { text: await encodePrompt(ctx.models, p.pack, p.text) };
   },
 });
+
+/** The prompt's tokens and text embedding (the prompt node's output; the eval's ceiling run uses it too). */
+export async function encodePrompt(models: ModelAccess, pack: string, text: string): Promise<TextEmbedding> {
+  const { tokenizer, embeddingSize } = videoPack(models, pack);
+  const result = tokenize(text, tokenizer);
+  if (!result.ok) throw new Error(`param "text": ${result.message}`);
+  const out = await models.run(pack, 'text-encoder', {
+    tokens: { data: BigInt64Array.from(result.ids.map(BigInt)), dims: [1, tokenizer.maxTokens] },
+  });
+  const embedding = out.text_embedding?.data;
+  if (!(embedding instanceof Float32Array) || embedding.length !== embeddingSize) {
+    throw new Error(`the text encoder of "${pack}" returned no ${embeddingSize}-d text_embedding`);
+  }
+  return { prompt: text, pack, tokens: result.ids, embedding: Float32Array.from(embedding) };
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
 # ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) ->
-# interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (session 7's experiment,
-# not shipped): ae-detail, decoder-detail, then TW_DETAIL=1 for export. Every stage resumes from its
+# interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (experiments, not
+# shipped): session 7's ae-detail, decoder-detail, then TW_DETAIL=1 for export; session 8's
+# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -48,7 +49,8 @@ for s in "${stages[@]}"; do
     clip) run clip emb.npz stage_clip.py ;;
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
     ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
-    ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # experimental: 4 more latent channels (small stars' points)
+    ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # 4 more latent channels (small stars' points)
+    ae-predict) run ae-predict ae_predict_final.pt stage_aedec.py predict ;;  # those channels from the 4 + the text (after decoder-scale)
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
     decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;

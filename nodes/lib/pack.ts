@@ -1,9 +1,11 @@
 /**
  * Reading the video-generation parts of a pack's manifest, with errors that say which
- * pack lacks what, and the common "pack" param every model node carries.
+ * pack lacks what, the common "pack" param every model node carries, and decoding latents
+ * with the pack's latent decoder (keyframes node, eval).
  */
 import { z } from 'zod';
 import type { ModelAccess } from '../core/definition';
+import { tensorToFrames } from './frames';
 
 export const packParam = z
   .string()
@@ -19,4 +21,35 @@ export function videoPack(models: ModelAccess, pack: string) {
     throw new Error(`model pack "${pack}" is not a text-to-video pack (its manifest has no video, schedule, tokenizer or embeddingSize)`);
   }
   return { manifest, video, schedule, tokenizer, embeddingSize };
+}
+
+/**
+ * Latents [count, C, h, w] (one frame after another) through the pack's latent decoder, to
+ * RGB frames. A pack's latent decoder may also read the prompt (an input named
+ * `text_embedding` in its manifest: the tiny-world decoder draws a small blob the words call
+ * a star as a star); it is given the prompt's text embedding, or zeros for "no text"
+ * (`textEmbedding` null, e.g. the decoder-without-text ablation).
+ */
+export async function decodeLatentFrames(
+  models: ModelAccess,
+  pack: string,
+  latents: Float32Array,
+  count: number,
+  textEmbedding: Float32Array | null,
+): Promise<Uint8Array[]> {
+  const { manifest, video, embeddingSize } = videoPack(models, pack);
+  const feeds: Parameters<ModelAccess['run']>[2] = {
+    latents: { data: latents, dims: [count, video.latentChannels, video.latentHeight, video.latentWidth] },
+  };
+  if (manifest.models['latent-decoder']?.inputs.text_embedding) {
+    const rows = new Float32Array(count * embeddingSize);
+    if (textEmbedding) {
+      if (textEmbedding.length !== embeddingSize) throw new Error(`the text embedding has ${textEmbedding.length} values, pack "${pack}" expects ${embeddingSize}`);
+      for (let n = 0; n < count; n++) rows.set(textEmbedding, n * embeddingSize);
+    }
+    feeds.text_embedding = { data: rows, dims: [count, embeddingSize] };
+  }
+  const image = Object.values(await models.run(pack, 'latent-decoder', feeds))[0]?.data;
+  if (!(image instanceof Float32Array)) throw new Error(`the latent decoder of "${pack}" returned no float32 output`);
+  return tensorToFrames(image, count, video.width, video.height);
 }

@@ -102,6 +102,8 @@ function weights(count: number, seed: number, scale = 1): Float32Array {
 export interface SyntheticPackOptions {
   vocabulary: readonly string[];
   maxTokens: number;
+  /** The latent decoder also reads the prompt (input text_embedding) and adds its sum to every pixel. */
+  latentDecoderReadsText?: boolean;
 }
 
 /**
@@ -154,13 +156,28 @@ export function writeSyntheticVideoPack(modelsDir: string, pack: string, options
   // Transposed conv weights [in 4, out 3, 4, 4]: channel c of the latent paints colour c.
   const decoderWeights = new Float32Array(4 * 3 * 16);
   for (let c = 0; c < 3; c++) decoderWeights.fill(1, (c * 3 + c) * 16, (c * 3 + c + 1) * 16);
+  const paint = op('ConvTranspose', ['latents', 'w'], [options.latentDecoderReadsText ? 'painted' : 'image'], { kernel_shape: ints([4, 4]), strides: ints([4, 4]) });
   const latentDecoder = model({
     name: 'latent_decoder',
-    nodes: [op('ConvTranspose', ['latents', 'w'], ['image'], { kernel_shape: ints([4, 4]), strides: ints([4, 4]) })],
-    initializers: [floatTensor('w', [4, 3, 4, 4], decoderWeights)],
-    inputs: [input('latents', ['B', 4, 16, 16])],
+    nodes: options.latentDecoderReadsText
+      ? [
+          paint,
+          op('ReduceSum', ['text_embedding', 'sum_axes'], ['text_sum']),
+          op('Reshape', ['text_sum', 'pixel_shape'], ['text_shift']),
+          op('Add', ['painted', 'text_shift'], ['image']),
+        ]
+      : [paint],
+    initializers: [
+      floatTensor('w', [4, 3, 4, 4], decoderWeights),
+      ...(options.latentDecoderReadsText ? [int64Tensor('sum_axes', [1], [1]), int64Tensor('pixel_shape', [4], [-1, 1, 1, 1])] : []),
+    ],
+    inputs: [input('latents', ['B', 4, 16, 16]), ...(options.latentDecoderReadsText ? [input('text_embedding', ['B', E])] : [])],
     outputs: [input('image', ['B', 3, 64, 64])],
   });
+  const latentDecoderInputs: Record<string, (number | string)[]> = {
+    latents: ['B', 4, 16, 16],
+    ...(options.latentDecoderReadsText ? { text_embedding: ['B', E] } : {}),
+  };
   const video = ['B', 4, 8, 16, 16];
   const decoder = model({
     name: 'decoder',
@@ -182,7 +199,7 @@ export function writeSyntheticVideoPack(modelsDir: string, pack: string, options
     'image-encoder': { file: 'image_encoder.onnx', bytes: imageEncoder, inputs: { image: ['B', 3, 64, 64] }, outputs: { image_embedding: ['B', E] } },
     prior: { file: 'prior.onnx', bytes: prior, inputs: { text_embedding: ['B', E] }, outputs: { image_embedding: ['B', E] } },
     'latent-encoder': { file: 'latent_encoder.onnx', bytes: latentEncoder, inputs: { image: ['B', 3, 64, 64] }, outputs: { latents: ['B', 4, 16, 16] } },
-    'latent-decoder': { file: 'latent_decoder.onnx', bytes: latentDecoder, inputs: { latents: ['B', 4, 16, 16] }, outputs: { image: ['B', 3, 64, 64] } },
+    'latent-decoder': { file: 'latent_decoder.onnx', bytes: latentDecoder, inputs: latentDecoderInputs, outputs: { image: ['B', 3, 64, 64] } },
     decoder: { file: 'decoder.onnx', bytes: decoder, inputs: { latents: video }, outputs: { v: video } },
     interpolator: { file: 'interpolator.onnx', bytes: blendInterpolatorOnnx(), inputs: interp, outputs: { frame: ['B', 3, 'H', 'W'] } },
   });

@@ -14,8 +14,9 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { defineNode } from '../../../nodes/core/definition';
 import type { FrameSet } from '../../../nodes/core/values';
-import { framesToTensor, tensorToFrames } from '../../../nodes/lib/frames';
-import { videoPack } from '../../../nodes/lib/pack';
+import { framesToTensor } from '../../../nodes/lib/frames';
+import { decodeLatentFrames, videoPack } from '../../../nodes/lib/pack';
+import { encodePrompt } from '../../../nodes/prompt';
 import { registry } from '../../../nodes/registry';
 import { NodeOutputCache } from '../../../server/engine/cache';
 import { executeWorkflow } from '../../../server/engine/executor';
@@ -47,18 +48,19 @@ const pack = videoPack(models, PACK);
 const { video } = pack;
 if (video.width !== WORLD_RESOLUTION) throw new Error(`the pack works at ${video.width} px, the renderer at ${WORLD_RESOLUTION}`);
 
-/** The renderer's keyframes at the clip positions the decoder was trained on, through the latent autoencoder. */
-async function autoencodedKeyframes(pixels: Uint8Array): Promise<Uint8Array[]> {
+/**
+ * The renderer's keyframes at the clip positions the decoder was trained on, through the
+ * latent autoencoder; a latent decoder that reads the prompt gets it, as in the product.
+ */
+async function autoencodedKeyframes(pixels: Uint8Array, caption: string): Promise<Uint8Array[]> {
   const frameBytes = video.width * video.height * 3;
   const step = (CLIP_FRAMES - 1) / (video.keyframes - 1);
   const keyframes = Array.from({ length: video.keyframes }, (_, i) => pixels.slice(Math.round(i * step) * frameBytes, (Math.round(i * step) + 1) * frameBytes));
   const dims = [keyframes.length, 3, video.height, video.width];
   const encoded = await models.run(PACK, 'latent-encoder', { image: { data: framesToTensor(keyframes, video.width, video.height), dims } });
   const latents = Object.values(encoded)[0]!.data as Float32Array;
-  const decoded = await models.run(PACK, 'latent-decoder', {
-    latents: { data: latents, dims: [keyframes.length, video.latentChannels, video.latentHeight, video.latentWidth] },
-  });
-  return tensorToFrames(Object.values(decoded)[0]!.data as Float32Array, keyframes.length, video.width, video.height);
+  const text = await encodePrompt(models, PACK, caption);
+  return decodeLatentFrames(models, PACK, latents, keyframes.length, text.embedding);
 }
 
 /** Stands in for the keyframes node: hands the executor the frames of the scene being judged. */
@@ -97,7 +99,7 @@ const keyframeRecords: RunRecord[] = [];
 try {
   for (const prompt of prompts) {
     const pixels = renderClip(prompt.attributes, prompt.seed, { width: video.width });
-    const frames = await autoencodedKeyframes(pixels);
+    const frames = await autoencodedKeyframes(pixels, prompt.caption);
     current = { width: video.width, height: video.height, fps: video.fps / video.interpolation, frames };
     const result = await executeWorkflow(
       {

@@ -5,8 +5,8 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PACK = os.path.dirname(HERE)
-REPO = os.path.dirname(os.path.dirname(PACK))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+PACK = os.environ.get("TW_PACK", os.path.dirname(HERE))  # the pack folder (recover_from_onnx.py reads it)
 DATA = os.environ.get("TW_DATA", os.path.join(REPO, "data", "tiny-world"))
 CKPT = os.environ.get("TW_CKPT", os.path.join(HERE, "checkpoints"))
 LOGS = os.path.join(HERE, "logs")
@@ -228,12 +228,13 @@ def min_snr_weight(t, gamma=5.0):
 
 
 @torch.no_grad()
-def ddim_sample(model, tokens, image_embedding, known, mask, steps=20, guidance=3.0, seed=0, frames=8):
-    """Python twin of the engine's sampler (CONTRACT.md), for monitoring during training."""
+def ddim_sample(model, tokens, image_embedding, known, mask, steps=20, guidance=3.0, seed=0, frames=8, start=None, start_t=999):
+    """Python twin of the engine's sampler (CONTRACT.md), for monitoring during training. With
+    `start` (x_t at start_t < 999) it denoises from there (SDEdit)."""
     g = torch.Generator().manual_seed(seed)
     b = tokens.shape[0]
-    x = torch.randn(b, known.shape[1], frames, 16, 16, generator=g)
-    ts = np.linspace(999, 0, steps).round().astype(int)
+    x = torch.randn(b, known.shape[1], frames, 16, 16, generator=g) if start is None else start
+    ts = np.linspace(start_t, 0, steps).round().astype(int)
     for i, t in enumerate(ts):
         tt = torch.full((b,), float(t))
         if guidance != 1.0:

@@ -9,6 +9,7 @@ import torch
 import onnx
 from common import CKPT, OUT, DATA, log, setup_threads, cosine_alphas_cumprod
 from models import (autoencoder_from, AutoEncoder, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, UNet,
+                    DetailPredictor, PredictedDetailDecoder,
                     Interpolator, FlowInterpolator, TrackInterpolator, nparams, widened_unet_state)
 from stage_decoder import build
 from stage_vclip import export_video_text
@@ -73,6 +74,19 @@ def main():
     # through the product). Before decoder-detail exists, the scale decoder widened (it predicts the detail channels
     # as zero), which is enough to measure the autoencoder's ceiling through the product
     detail = os.environ.get("TW_DETAIL") == "1"
+    # the latent decoder that reads the prompt too: ae-detail's decoder, the 4 channels the diffusion decoder makes
+    # corrected and the detail channels predicted from them and the text (stage ae-predict, session 8)
+    predict_path = os.path.join(CKPT, "ae_predict_final.pt")
+    predicted = not detail and os.environ.get("TW_AE_PREDICT") == "1"
+    if predicted:
+        wide = AutoEncoder(sharp=True, detail=4)
+        # only its decoder is used (one recovered from a pack has no encoders)
+        missing, unexpected = wide.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt")), strict=False)
+        if unexpected or any(not k.startswith(("enc.", "detail.")) for k in missing):
+            sys.exit(f"[export] ae_detail_final.pt: missing {missing}, unexpected {unexpected}")
+        predictor = DetailPredictor()
+        predictor.load_state_dict(torch.load(predict_path))
+        notes["latent-decoder"] = "ae-detail's decoder, detail channels predicted (ae-predict)"
     if detail:
         ae = AutoEncoder(sharp=True, detail=4)
         ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt")))
@@ -80,11 +94,14 @@ def main():
     else:
         ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")), decoder_state, sharp_state)
     zc = ae.channels
+    f32 = "float32"
     img = torch.rand(B, 3, 64, 64) * 2 - 1
     export(LatentEncoder(ae), (img,), os.path.join(OUT, "latent_encoder.onnx"), ["image"], ["latents"],
            {"image": {0: "B"}, "latents": {0: "B"}})
-    export(LatentDecoder(ae), (torch.randn(B, zc, 16, 16),), os.path.join(OUT, "latent_decoder.onnx"), ["latents"],
-           ["image"], {"latents": {0: "B"}, "image": {0: "B"}})
+    decoder_inputs = {"latents": (f32, ["B", zc, 16, 16]), **({"text_embedding": (f32, ["B", 64])} if predicted else {})}
+    decoder_args = (torch.randn(B, zc, 16, 16),) + ((torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),) if predicted else ())
+    export(PredictedDetailDecoder(wide, predictor) if predicted else LatentDecoder(ae), decoder_args, os.path.join(OUT, "latent_decoder.onnx"), list(decoder_inputs), ["image"],
+           {**{n: {0: "B"} for n in decoder_inputs}, "image": {0: "B"}})
 
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
     text, image, prior = ClipText(V), ClipImage(), Prior()
@@ -163,13 +180,12 @@ def main():
         video_text.load_state_dict(torch.load(os.path.join(CKPT, "vclip_final.pt")))
         video_text_entry = export_video_text(video_text.eval(), OUT, export)
 
-    f32 = "float32"
     spec = {
         "text-encoder": ("text_encoder.onnx", {"tokens": ("int64", ["B", 16])}, {"text_embedding": (f32, ["B", 64])}),
         "image-encoder": ("image_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"image_embedding": (f32, ["B", 64])}),
         "prior": ("prior.onnx", {"text_embedding": (f32, ["B", 64])}, {"image_embedding": (f32, ["B", 64])}),
         "latent-encoder": ("latent_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"latents": (f32, ["B", zc, 16, 16])}),
-        "latent-decoder": ("latent_decoder.onnx", {"latents": (f32, ["B", zc, 16, 16])}, {"image": (f32, ["B", 3, 64, 64])}),
+        "latent-decoder": ("latent_decoder.onnx", decoder_inputs, {"image": (f32, ["B", 3, 64, 64])}),
         "decoder": ("decoder.onnx", {"latents": (f32, ["B", zc, 8, 16, 16]), "timestep": (f32, ["B"]),
                                      "tokens": ("int64", ["B", 16]), "image_embedding": (f32, ["B", 64]),
                                      "known": (f32, ["B", zc, 8, 16, 16]), "mask": (f32, ["B", 1, 8, 16, 16])},

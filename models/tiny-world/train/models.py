@@ -115,6 +115,49 @@ def widened_autoencoder(ae, detail):
     return wide
 
 
+class DetailPredictor(nn.Module):
+    """(4-channel latent, the prompt's text embedding) -> the detail channels an ae-detail encoder
+    would give that frame (raw, in its tanh range), at 16x16. Stage `ae-predict`: the diffusion
+    decoder keeps generating the 4 channels it knows, and this fills in what they lose (a small
+    star's points) from the blob they show and the words that name it, for ae-detail's decoder to
+    draw. The text enters as a scale/shift after every block (zero-initialised; all zeros = no text)."""
+
+    def __init__(self, zc=4, detail=4, text=64, c=64, blocks=3):
+        super().__init__()
+        self.inp = nn.Conv2d(zc, c, 3, padding=1)
+        self.blocks = nn.ModuleList([AEResBlock(c) for _ in range(blocks)])
+        self.film = nn.ModuleList([nn.Linear(text, 2 * c) for _ in range(blocks)])
+        for f in self.film:
+            nn.init.zeros_(f.weight); nn.init.zeros_(f.bias)
+        self.out = nn.Sequential(nn.SiLU(), nn.Conv2d(c, detail, 3, padding=1), nn.Tanh())
+        # and a correction of the 4 channels themselves (zero-initialised): the diffusion decoder's
+        # small stars are lumpy blobs, which the words can straighten out
+        self.fix = nn.Sequential(nn.SiLU(), nn.Conv2d(c, zc, 3, padding=1))
+        nn.init.zeros_(self.fix[1].weight); nn.init.zeros_(self.fix[1].bias)
+
+    def forward(self, latents, text_embedding):
+        """-> (corrected latents, detail channels)"""
+        h = self.inp(latents)
+        for block, film in zip(self.blocks, self.film):
+            scale, shift = film(text_embedding)[:, :, None, None].chunk(2, 1)
+            h = block(h) * (1 + scale) + shift
+        return latents + self.fix(h), self.out(h)
+
+
+class PredictedDetailDecoder(nn.Module):
+    """The latent-decoder role of a pack whose 4-channel latents are decoded with ae-detail's
+    8-channel decoder, the missing 4 predicted by a DetailPredictor from the latent and the text."""
+
+    def __init__(self, ae, predictor):
+        super().__init__()
+        self.ae, self.predictor = ae, predictor
+
+    def forward(self, latents, text_embedding):
+        zc = latents.shape[1]
+        fixed, detail = self.predictor(latents, text_embedding)
+        return self.ae.decode_raw(torch.cat([fixed * self.ae.z_std[:, :zc] + self.ae.z_mean[:, :zc], detail], 1)).clamp(-1, 1)
+
+
 class LatentEncoder(nn.Module):
     def __init__(self, ae):
         super().__init__()

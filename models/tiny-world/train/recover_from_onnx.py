@@ -3,7 +3,9 @@ reads (checkpoints/ae_final.pt, ae_decoder_final.pt, ae_sharp_final.pt when the 
 decoder has the ae-sharp blocks, clip_final.pt, decoder-scale_final.pt (or
 decoder-motion_final.pt for a pack from before the scale stage), interp3_final.pt (interp2_final.pt
 before session 6), vclip_final.pt; from a pack with 8 latent channels (session 7 on) instead
-ae_detail_final.pt and decoder-detail_final.pt, plus ae_final.pt for the first 4 channels' encoder)
+ae_detail_final.pt and decoder-detail_final.pt, plus ae_final.pt for the first 4 channels' encoder;
+from a pack whose latent decoder reads the text, session 8 on, also ae_detail_final.pt without its detail
+encoder and ae_predict_final.pt)
 from the shipped ONNX files, so later stages can resume or fine-tune on a
 machine where checkpoints/ was lost. Never overwrites a checkpoint that exists; needs no data set
 (the vocabulary size comes from manifest.json). Run from the repo root:
@@ -44,6 +46,7 @@ import onnx
 from onnx import numpy_helper
 from common import CKPT, PACK, REPO, log, setup_threads
 from models import (AutoEncoder, autoencoder_from, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, FlowInterpolator,
+                    DetailPredictor, PredictedDetailDecoder,
                     TrackInterpolator, VideoText)
 from stage_decoder import build
 from stage_vclip import video_text_export_args
@@ -237,8 +240,14 @@ def main():
     vemb = torch.nn.functional.normalize(torch.randn(N, 64, generator=g), dim=-1)
 
     # the shipped latent decoder: with full-resolution blocks (stage ae-sharp, session 6 on) or without
-    sharp = any(".sharp." in i.name for i in onnx.load(os.path.join(PACK, "latent_decoder.onnx")).graph.initializer)
+    decoder_init = onnx.load(os.path.join(PACK, "latent_decoder.onnx")).graph.initializer
+    sharp = any(".sharp." in i.name for i in decoder_init)
     ae = AutoEncoder(sharp=sharp, detail=zc - 4)
+    # ... or (session 8 on) ae-detail's decoder behind a DetailPredictor that reads the text embedding too
+    predicted = any(i.name.startswith("predictor.") for i in decoder_init)
+    wide = AutoEncoder(sharp=True, detail=4) if predicted else ae
+    latent_decoder = PredictedDetailDecoder(wide, DetailPredictor()) if predicted else LatentDecoder(ae)
+    decoder_names = ["latents"] + (["text_embedding"] if predicted else [])
     # the shipped decoder: video U-Net + TextWarp, from the scale stage (its warps have a
     # locator) or, in packs before session 5, from the motion stage
     scaled = any("twarp.locate" in i.name for i in onnx.load(os.path.join(PACK, "decoder.onnx")).graph.initializer)
@@ -256,8 +265,10 @@ def main():
     jobs = [
         (LatentEncoder(ae), (img,), "latent_encoder.onnx", ["image"], ["latents"], bdyn("image", "latents"),
          {"image": vimg()}, ("ae.enc.", "ae.detail.", "ae.z_")),
-        (LatentDecoder(ae), (torch.randn(B, zc, 16, 16),), "latent_decoder.onnx", ["latents"], ["image"],
-         bdyn("latents", "image"), {"latents": torch.randn(N, zc, 16, 16, generator=g)}, ("ae.dec.", "ae.sharp.", "ae.z_")),
+        (latent_decoder, (torch.randn(B, zc, 16, 16),) + ((emb(),) if predicted else ()), "latent_decoder.onnx",
+         decoder_names, ["image"], bdyn(*decoder_names, "image"),
+         {"latents": torch.randn(N, zc, 16, 16, generator=g), **({"text_embedding": vemb} if predicted else {})},
+         ("ae.dec.", "ae.sharp.", "ae.z_", "predictor.")),
         (text, (tok,), "text_encoder.onnx", ["tokens"], ["text_embedding"], bdyn("tokens", "text_embedding"),
          {"tokens": vtok}, every),
         (image, (img,), "image_encoder.onnx", ["image"], ["image_embedding"], bdyn("image", "image_embedding"),
@@ -289,8 +300,8 @@ def main():
                 f"moved initializers ({kinds['constant']} constants checked) in {time.time() - ts:.0f} s"
                 + (f", {len(pr)} problem(s)" if pr else ""))
         # the two AE files each carry the latent statistics: they must agree
-        for k in ("ae.z_mean", "ae.z_std"):
-            if not torch.equal(recovered["latent_encoder.onnx"][k], recovered["latent_decoder.onnx"][k]):
+        for k in ("ae.z_mean", "ae.z_std"):  # (a decoder with predicted detail channels has 4 more)
+            if not torch.equal(recovered["latent_encoder.onnx"][k], recovered["latent_decoder.onnx"][k][:, :zc]):
                 problems.append(f"{k} differs between latent_encoder.onnx and latent_decoder.onnx")
 
         def part(f, prefix):
@@ -299,8 +310,12 @@ def main():
         ae_sd = {**part("latent_encoder.onnx", "ae."), **part("latent_decoder.onnx", "ae.")}
         # state dicts in the modules' own key order, as the stages save them
         # ae_final.pt's encoder and statistics for the first 4 channels (what stage ae encodes the latents with);
-        # from a detail pack its decoder is the detail one's without the detail inputs, which decodes nothing well
+        # from a detail pack (or one with predicted detail channels) its decoder is the detail one's without the
+        # detail inputs, which decodes nothing well
         first4 = lambda k, v: v[:, :4] if k in ("z_mean", "z_std", "dec.0.weight") and v.shape[1] > 4 else v
+        if predicted:
+            wide_sd = part("latent_decoder.onnx", "ae.")
+            ae_sd = {k: first4(k, v) for k, v in ae_sd.items()}
         ckpts = {
             "ae_final.pt": {k: first4(k, ae_sd[k]) for k in AutoEncoder().state_dict()},
             **({"ae_detail_final.pt": {k: ae_sd[k] for k in ae.state_dict()}} if detail else
@@ -314,10 +329,16 @@ def main():
             **({"ae_sharp_final.pt": {k: ae_sd[k] for k in ae.state_dict() if k.startswith(("dec.", "sharp."))}}
                if sharp and not detail else {}),
         }
+        if predicted:  # ae-detail's decoder and statistics (its detail encoder is not in the pack), the predictor
+            ckpts["ae_detail_final.pt"] = {k: wide_sd[k] for k in wide.state_dict() if not k.startswith(("enc.", "detail."))}
+            ckpts["ae_predict_final.pt"] = part("latent_decoder.onnx", "predictor.")
 
         # load them the way export.py does, then check against the shipped files
         ae.load_state_dict(ckpts["ae_detail_final.pt"] if detail else autoencoder_from(
             ckpts["ae_final.pt"], ckpts["ae_decoder_final.pt"], ckpts.get("ae_sharp_final.pt")).state_dict())
+        if predicted:
+            wide.load_state_dict({**wide.state_dict(), **ckpts["ae_detail_final.pt"]})
+            latent_decoder.predictor.load_state_dict(ckpts["ae_predict_final.pt"])
         c = ckpts["clip_final.pt"]
         text.load_state_dict(c["text"]); image.load_state_dict(c["image"]); prior.load_state_dict(c["prior"])
         unet.load_state_dict(ckpts[unet_ckpt])
@@ -353,6 +374,11 @@ def main():
     if detail:
         log("[recover] note: a detail pack holds the ae-detail stage's autoencoder and the decoder-detail stage's U-Net;"
             " the ae-dec, ae-sharp and decoder-scale weights they started from are not in it")
+    elif predicted:
+        log("[recover] note: a pack whose latent decoder reads the text holds ae-detail's decoder and the ae-predict"
+            " stage's predictor; ae-detail's detail encoder (only needed to train ae-predict again) and the ae-dec and"
+            " ae-sharp decoders are not in it (ae_final.pt and ae_decoder_final.pt get ae-detail's decoder's first 4"
+            " input channels)")
     else:
         log("[recover] note: ae_final.pt's decoder is the fine-tuned one (ae_decoder_final.pt"
             + (", from the ae-sharp stage" if sharp else "") + "); the decoder from before the ae-dec stage is not in the pack")

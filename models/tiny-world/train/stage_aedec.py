@@ -16,20 +16,59 @@ not bring back a small star's points from the 4 channels (more training left the
 40 small stars round): they are not in the latent. The first 4 channels stay the ones the
 diffusion stages know; the new ones are scaled to unit std like them. Writes
 ae_detail_final.pt (the whole AutoEncoder) and the detail channels of every keyframe,
-detail_XXXXX.npy (chunks of [500, 8, 4, 16, 16] float16), beside latents_XXXXX.npy."""
+detail_XXXXX.npy (chunks of [500, 8, 4, 16, 16] float16), beside latents_XXXXX.npy.
+
+Stage `ae-predict` (`stage_aedec.py predict`, after ae-detail): a DetailPredictor that gives
+ae-detail's decoder the 4 channels it needs from the 4 the diffusion decoder makes and the
+prompt's text embedding (corrected latents + predicted detail channels), so the diffusion stages
+stay as they are and the pack's latent decoder reads (latents, text embedding). ae-detail frozen.
+Half of every batch is the clean keyframe latents with noise 0-0.2, half a bank of the same
+clips' latents remade by the shipped diffusion decoder (SDEdit from t 300-700, `diffusion_bank`):
+it draws small stars as lumpy blobs, which the predictor must learn to read with the words' help.
+Loss: ae-sharp's pixel loss through ae-detail's decoder + 0.5 MSE to the detail encoder's codes
++ 0.05 MSE of the corrected latents to the true ones; one of the clip's captions per frame, zeroed
+15% of the time; stars and small objects drawn 2x as often each. Writes ae_predict_final.pt.
+(Session 8 first tried the cheaper `ae-text`: ae-sharp's decoder reading the text as a
+scale/shift at three resolutions, 25 min: small stars stayed round, pipeline ceiling 82.5% as
+before; removed.)"""
 import os, sys
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from common import Data, Run, EMA, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads
-from models import AutoEncoder, autoencoder_from, widened_autoencoder
+from common import Data, Run, EMA, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads, ddim_sample, q_sample_v
+from models import AutoEncoder, ClipText, DetailPredictor, PredictedDetailDecoder, autoencoder_from, widened_autoencoder
 from stage_ae import load_latents, encode_keyframes
+from stage_clip import embed_captions
 
 
 def outline(o):
     """object mask [B,1,H,W] -> its inner and outer boundary pixels (dilation minus erosion)"""
     return F.max_pool2d(o, 3, 1, 1) - (-F.max_pool2d(-o, 3, 1, 1))
+
+
+def object_mask(x):
+    """frames [B,3,H,W] -> [B,1,H,W], 1 where a pixel differs from the top-left (background) one"""
+    return ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()
+
+
+def sharp_loss(y, x):
+    """ae-sharp's L1: object pixels x5, the outline 8 more (a star's points are a few outline pixels)"""
+    o = object_mask(x)
+    return ((y - x).abs() * (1 + 4 * o + 8 * outline(o))).mean()
+
+
+def stage_start(seed):
+    """threads, seeds, the data set (memory-mapped) and the keyframe indices: (rng, data, keyframes)"""
+    setup_threads()
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed), Data(in_ram=False), np.array(KEYFRAMES)
+
+
+def star_and_small_draw(attrs):
+    """clip sampling probabilities with stars and small objects drawn 2x as often each"""
+    draw = np.array([(2.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0) for a in attrs])
+    return draw / draw.sum()
 
 
 DETAIL = 4  # latent channels the detail encoder adds
@@ -42,6 +81,8 @@ def main():
     mode = (sys.argv[1:] or ["dec"])[0]
     if mode == "detail":
         return main_detail()
+    if mode == "predict":
+        return main_predict()
     sharp = mode == "sharp"
     name = "ae-sharp" if sharp else "ae-dec"
     setup_threads()
@@ -86,9 +127,7 @@ def main():
             z, x = torch.stack(zs), torch.stack(xs)
             y = ae.decode(z + sigma * torch.randn_like(z))[:, :, 8:40, 8:40]
             x = x[:, :, 8:40, 8:40]
-        o = ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()
-        weight = 1 + 4 * o + (8 * outline(o) if sharp else 0)
-        loss = ((y - x).abs() * weight).mean()
+        loss = sharp_loss(y, x) if sharp else ((y - x).abs() * (1 + 4 * object_mask(x))).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -123,11 +162,7 @@ def detail_autoencoder():
 
 def main_detail():
     name = "ae-detail"
-    setup_threads()
-    torch.manual_seed(9)
-    rng = np.random.default_rng(9)
-    data = Data(in_ram=False)
-    kf = np.array(KEYFRAMES)
+    rng, data, kf = stage_start(9)
     final = os.path.join(CKPT, "ae_detail_final.pt")
     if os.path.exists(final):  # trained, or recovered from the pack: only the encoding below may be left
         ae = AutoEncoder(sharp=True, detail=DETAIL)
@@ -161,8 +196,7 @@ def train_detail(name, data, rng, kf):
     run = Run(name, {"model": trained}, opt, minutes=25, lr=lr, warmup=50, ema=ema)
     lat = torch.from_numpy(load_latents().astype(np.float32))
     attrs = data.meta["attributes"][:len(lat)]
-    draw = np.array([(2.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0) for a in attrs])
-    draw /= draw.sum()
+    draw = star_and_small_draw(attrs)
     B = 16
     zc = ae.channels - DETAIL
 
@@ -175,9 +209,7 @@ def train_detail(name, data, rng, kf):
         z = lat[ci, ki] + 0.15 * u * torch.randn(B, zc, 16, 16)
         raw = torch.cat([z * ae.z_std[:, :zc] + ae.z_mean[:, :zc], d + DETAIL_NOISE * u * torch.randn_like(d)], 1)
         y = ae.decode_raw(raw)
-        o = ((x - x[:, :, :1, :1]).abs().sum(1, keepdim=True) > 0.1).float()
-        weight = 1 + 4 * o + 8 * outline(o)
-        rec = ((y - x).abs() * weight).mean()
+        rec = sharp_loss(y, x)
         opt.zero_grad(set_to_none=True)
         rec.backward()
         opt.step()
@@ -211,6 +243,131 @@ def train_detail(name, data, rng, kf):
     log(f"[{name}] detail channels: mean {ae.z_mean[0, zc:, 0, 0].tolist()} std {ae.z_std[0, zc:, 0, 0].tolist()}")
     sheet()
     return ae
+
+
+
+
+def caption_embeddings(data):
+    """CLIP text embeddings of every clip's full and static captions: two [N, K, 64] tensors"""
+    text = ClipText(len(data.vocab))
+    text.load_state_dict(torch.load(os.path.join(CKPT, "clip_final.pt"))["text"])
+    text.eval()
+    return embed_captions(text, data.tok_full), embed_captions(text, data.tok_static)
+
+
+def random_caption_embeddings(temb_full, temb_static, ci, rng, drop=0.15):
+    """for each clip in ci one of its captions' text embeddings, full or static (half each),
+    zeroed with probability `drop` (decoding without text must keep working)"""
+    vi = rng.integers(0, temb_full.shape[1], len(ci))
+    e = torch.where(torch.from_numpy(rng.random(len(ci)) < 0.5)[:, None], temb_full[ci, vi], temb_static[ci, vi])
+    return e * torch.from_numpy(rng.random(len(ci)) >= drop).float()[:, None]
+
+
+def diffusion_bank(data, lat, draw, rng, n):
+    """n clips (drawn by `draw`) as the shipped diffusion decoder makes them but in the clip's own
+    layout (SDEdit): the clip's latents noised to t in [300, 700] and denoised in steps of ~50 as the
+    engine does (guidance 3, one of the clip's full captions and the prior's embedding for it).
+    Cached in checkpoints/sdedit_bank.npz: clip ids [n] and latents [n, 8, 4, 16, 16] float16."""
+    path = os.path.join(CKPT, "sdedit_bank.npz")
+    if os.path.exists(path):
+        bank = np.load(path)
+        return bank["clips"], torch.from_numpy(bank["latents"].astype(np.float32))
+    from stage_decoder import build
+    unet = build(len(data.vocab), True, motion=True, scale=True)
+    unet.load_state_dict(torch.load(os.path.join(CKPT, "decoder-scale_final.pt")))
+    unet.eval()
+    prior = np.load(os.path.join(CKPT, "emb.npz"))["prior_full"]
+    clips = rng.choice(len(draw), n, p=draw)
+    out = np.zeros((n, 8, lat.shape[2], 16, 16), np.float16)
+    for j in range(0, n, 12):
+        ci = clips[j:j + 12]
+        vi = rng.integers(0, data.k, len(ci))
+        x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [n, C, 8, 16, 16]
+        t = int(rng.integers(300, 701))
+        xt, _ = q_sample_v(x0, torch.full((len(ci),), t, dtype=torch.long), torch.randn_like(x0))
+        z = ddim_sample(unet, torch.from_numpy(data.tok_full[ci, vi].astype(np.int64)),
+                        torch.from_numpy(prior[ci, vi].astype(np.float32)), torch.zeros_like(x0),
+                        torch.zeros(len(ci), 1, 8, 16, 16), steps=t // 50 + 1, seed=j, start=xt, start_t=t)
+        out[j:j + len(ci)] = z.permute(0, 2, 1, 3, 4).numpy().astype(np.float16)
+        if j % 120 == 0:
+            log(f"[ae-predict] diffusion bank {j + len(ci)}/{n} clips")
+    np.savez(path + ".tmp.npz", clips=clips, latents=out)
+    os.replace(path + ".tmp.npz", path)
+    return clips, torch.from_numpy(out.astype(np.float32))
+
+
+def main_predict():
+    name = "ae-predict"
+    rng, data, kf = stage_start(11)
+    ae = AutoEncoder(sharp=True, detail=DETAIL)
+    state = torch.load(os.path.join(CKPT, "ae_detail_final.pt"))
+    if not any(k.startswith("detail.") for k in state):
+        sys.exit("[ae-predict] ae_detail_final.pt has no detail encoder (recovered from a pack?): run stage ae-detail "
+                 "first, its codes are this stage's targets")
+    ae.load_state_dict(state)
+    ae.eval()
+    for p in ae.parameters():
+        p.requires_grad_(False)
+    zc = ae.channels - DETAIL
+    predictor = DetailPredictor(zc, DETAIL)
+    decoder = PredictedDetailDecoder(ae, predictor)
+    lr = 1e-3
+    opt = torch.optim.AdamW(predictor.parameters(), lr=lr, weight_decay=0.0)
+    ema = EMA(predictor, 0.995)
+    run = Run(name, {"model": predictor}, opt, minutes=float(os.environ.get("TW_MIN_AE_PREDICT", "20")), lr=lr, warmup=50, ema=ema)
+    lat = torch.from_numpy(load_latents().astype(np.float32))
+    temb_full, temb_static = caption_embeddings(data)
+    draw = star_and_small_draw(data.meta["attributes"][:len(lat)])
+    bank_clips, bank = diffusion_bank(data, lat, draw, rng, int(os.environ.get("TW_BANK_CLIPS", "1200")))
+    B = 16
+    H = B // 2  # half of every batch from the diffusion bank, half the clean latents with noise
+
+    def step(i):
+        bi, ki = rng.integers(0, len(bank), H), rng.integers(0, 8, B)
+        ci = np.concatenate([bank_clips[bi], rng.choice(len(draw), B - H, p=draw)])
+        x = data.frames(ci, kf[ki])
+        truth = lat[ci, ki]
+        clean = truth[H:] + torch.from_numpy(rng.random(B - H) * 0.2).float()[:, None, None, None] * torch.randn_like(truth[H:])
+        z = torch.cat([bank[bi, ki[:H]], clean])
+        with torch.no_grad():
+            target = ae.detail(x)
+        fixed, d = predictor(z, random_caption_embeddings(temb_full, temb_static, ci, rng))
+        y = ae.decode_raw(torch.cat([fixed * ae.z_std[:, :zc] + ae.z_mean[:, :zc], d], 1))
+        pixels, codes, base = sharp_loss(y, x), F.mse_loss(d, target), F.mse_loss(fixed, truth)
+        loss = pixels + 0.5 * codes + 0.05 * base
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return {"l1w": pixels.item(), "l1w_bank": sharp_loss(y[:H], x[:H]).item(), "code_mse": codes.item(),
+                "base_mse": base.item()}
+
+    small_stars = [j for j, at in enumerate(data.meta["attributes"][:len(lat)]) if at["shape"] == "star" and at["size"] == "small"]
+
+    def current():
+        m = DetailPredictor(zc, DETAIL)
+        m.load_state_dict(ema.shadow)
+        return PredictedDetailDecoder(ae, m.eval())
+
+    def sheet(_=None):
+        m = current()
+        with torch.no_grad():
+            ci = np.array(small_stars[:6] + list(np.arange(6) * 37 % len(lat)))
+            x = data.frames(ci, np.full(12, 12))
+            z, e = lat[ci, 3], temb_static[ci, 0]
+            rows = [x, m(z, e), m(z, torch.zeros_like(e)), ae.decode(ae.encode(x))]
+            probe = np.array(small_stars[-64:])  # (seen in training) with and without their words, and the true codes
+            xs, zs, es = data.frames(probe, np.full(len(probe), 12)), lat[probe, 3], temb_static[probe, 0]
+            log(f"[{name}] small stars, weighted L1: predicted with text {float(sharp_loss(m(zs, es), xs)):.4f}, "
+                f"without {float(sharp_loss(m(zs, torch.zeros_like(es)), xs)):.4f}, "
+                f"true detail codes {float(sharp_loss(ae.decode(ae.encode(xs)), xs)):.4f}")
+        save_sheet(os.path.join(LOGS, "ae_predict_recon.png"), [list(r) for r in rows], scale=3)
+
+    if not run.done():
+        run.loop(step, log_every=50, on_checkpoint=sheet)
+    torch.save(ema.shadow, os.path.join(CKPT, "ae_predict_final.pt"))
+    sheet()
+    log(f"[{name}] done (logs/ae_predict_recon.png rows: truth, 4 latent channels + predicted detail with the clip's "
+        "static caption, the same without text, ae-detail with the true detail codes; the first 6 columns are small stars)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,17 @@ from common import Data, Run, CKPT, log, setup_threads
 from models import ClipText, ClipImage, Prior, nparams
 
 
+def embed_captions(text, tok):
+    """text embeddings of [N,K,L] captions -> [N,K,64], each distinct bag of words computed
+    once (the encoder ignores word order, and matmuls are slow in this torch build)"""
+    rows = np.sort(tok.reshape(-1, tok.shape[-1]), axis=1)
+    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    with torch.no_grad():
+        e = torch.cat([text(torch.from_numpy(uniq[j:j + 1024].astype(np.int64))) for j in range(0, len(uniq), 1024)])
+    log(f"[clip] {len(uniq)} distinct captions embedded")
+    return e[torch.from_numpy(inv.reshape(-1))].reshape(*tok.shape[:2], -1)
+
+
 def main():
     setup_threads()
     torch.manual_seed(1)
@@ -70,17 +81,7 @@ def main():
     log(f"[prior] params {nparams(prior)}")
     popt = torch.optim.AdamW(prior.parameters(), lr=1e-3, weight_decay=0.0)
     prun = Run("prior", {"model": prior}, popt, minutes=2, lr=1e-3, warmup=50)
-    def embed_all(tok):
-        """text embeddings of [N,K,L] captions, each distinct bag of words computed once
-        (the encoder ignores word order, and matmuls are slow in this torch build)"""
-        rows = np.sort(tok.reshape(-1, data.L), axis=1)
-        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-        with torch.no_grad():
-            e = torch.cat([text(torch.from_numpy(uniq[j:j + 1024].astype(np.int64))) for j in range(0, len(uniq), 1024)])
-        log(f"[prior] {len(uniq)} distinct captions embedded")
-        return e[torch.from_numpy(inv.reshape(-1))].reshape(data.n, data.k, -1)
-
-    temb_full, temb_static = embed_all(data.tok_full), embed_all(data.tok_static)
+    temb_full, temb_static = embed_captions(text, data.tok_full), embed_captions(text, data.tok_static)
 
     def pstep(i):
         ci = rng.integers(0, data.n, 256)
