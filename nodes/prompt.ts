@@ -39,10 +39,10 @@ export const promptNode = defineNode({
 });
 
 /** The prompt's tokens and text embedding (the prompt node's output; the eval's ceiling run uses it too). */
-export async function encodePrompt(models: ModelAccess, pack: string, text: string): Promise<TextEmbedding> {
+export async function encodePrompt(models: ModelAccess, pack: string, text: string, field = 'param "text"'): Promise<TextEmbedding> {
   const { tokenizer, embeddingSize } = videoPack(models, pack);
   const result = tokenize(text, tokenizer);
-  if (!result.ok) throw new Error(`param "text": ${result.message}`);
+  if (!result.ok) throw new Error(`${field}: ${result.message}`);
   const out = await models.run(pack, 'text-encoder', {
     tokens: { data: BigInt64Array.from(result.ids.map(BigInt)), dims: [1, tokenizer.maxTokens] },
   });

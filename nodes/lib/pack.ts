@@ -26,9 +26,9 @@ export function videoPack(models: ModelAccess, pack: string) {
 /**
  * Latents [count, C, h, w] (one frame after another) through the pack's latent decoder, to
  * RGB frames. A pack's latent decoder may also read the prompt (an input named
- * `text_embedding` in its manifest: the tiny-world decoder draws a small blob the words call
- * a star as a star); it is given the prompt's text embedding, or zeros for "no text"
- * (`textEmbedding` null, e.g. the decoder-without-text ablation).
+ * `text_embedding` in its manifest, e.g. session 8's experimental tiny-world ae-predict
+ * decoder; the shipped pack has none); it is given the prompt's text embedding, or zeros for
+ * "no text" (`textEmbedding` null, e.g. the decoder-without-text ablation).
  */
 export async function decodeLatentFrames(
   models: ModelAccess,
@@ -41,7 +41,14 @@ export async function decodeLatentFrames(
   const feeds: Parameters<ModelAccess['run']>[2] = {
     latents: { data: latents, dims: [count, video.latentChannels, video.latentHeight, video.latentWidth] },
   };
-  if (manifest.models['latent-decoder']?.inputs.text_embedding) {
+  const textInput = manifest.models['latent-decoder']?.inputs.text_embedding;
+  if (textInput) {
+    const width = textInput.shape[textInput.shape.length - 1];
+    if (textInput.dtype !== 'float32' || textInput.shape.length !== 2 || (typeof width === 'number' && width !== embeddingSize)) {
+      throw new Error(
+        `model pack "${pack}": its latent decoder's text_embedding input is ${textInput.dtype} [${textInput.shape.join(', ')}], expected float32 [B, ${embeddingSize}] (the pack's embeddingSize)`,
+      );
+    }
     const rows = new Float32Array(count * embeddingSize);
     if (textEmbedding) {
       if (textEmbedding.length !== embeddingSize) throw new Error(`the text embedding has ${textEmbedding.length} values, pack "${pack}" expects ${embeddingSize}`);

@@ -1,6 +1,6 @@
 /**
  * A pack whose latent decoder also reads the prompt (a `text_embedding` input in its
- * manifest, as the tiny-world pack's does from session 8): the keyframes node must hand it
+ * manifest, as session 8's experimental tiny-world decoder does): the keyframes node must hand it
  * the prompt's text embedding, in the final frames and in every step's preview, and zeros
  * when "Decoder reads text" is off (the paper's text-blind decoder, the eval's ablation).
  * The synthetic decoder adds the embedding's sum to every pixel, so the frames show exactly

@@ -59,7 +59,7 @@ async function autoencodedKeyframes(pixels: Uint8Array, caption: string): Promis
   const dims = [keyframes.length, 3, video.height, video.width];
   const encoded = await models.run(PACK, 'latent-encoder', { image: { data: framesToTensor(keyframes, video.width, video.height), dims } });
   const latents = Object.values(encoded)[0]!.data as Float32Array;
-  const text = await encodePrompt(models, PACK, caption);
+  const text = await encodePrompt(models, PACK, caption, `eval caption "${caption}"`);
   return decodeLatentFrames(models, PACK, latents, keyframes.length, text.embedding);
 }
 

@@ -6,11 +6,13 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-PACK = os.environ.get("TW_PACK", os.path.dirname(HERE))  # the pack folder (recover_from_onnx.py reads it)
+# the pack recover_from_onnx.py reads (TW_PACK: another folder, e.g. an experimental export); export.py
+# writes to TW_OUT or models/tiny-world, never to TW_PACK
+PACK = os.environ.get("TW_PACK", os.path.dirname(HERE))
 DATA = os.environ.get("TW_DATA", os.path.join(REPO, "data", "tiny-world"))
 CKPT = os.environ.get("TW_CKPT", os.path.join(HERE, "checkpoints"))
 LOGS = os.path.join(HERE, "logs")
-OUT = os.environ.get("TW_OUT", PACK)  # where ONNX files + manifest go
+OUT = os.environ.get("TW_OUT", os.path.dirname(HERE))  # where ONNX files + manifest go
 KEYFRAMES = list(range(0, 29, 4))
 
 

@@ -77,7 +77,10 @@ def main():
     # the latent decoder that reads the prompt too: ae-detail's decoder, the 4 channels the diffusion decoder makes
     # corrected and the detail channels predicted from them and the text (stage ae-predict, session 8)
     predict_path = os.path.join(CKPT, "ae_predict_final.pt")
-    predicted = not detail and os.environ.get("TW_AE_PREDICT") == "1"
+    predicted = os.environ.get("TW_AE_PREDICT") == "1"
+    if detail and predicted:
+        sys.exit("[export] TW_DETAIL=1 and TW_AE_PREDICT=1: choose one (an 8-channel pack, or a 4-channel pack whose "
+                 "latent decoder predicts the detail channels)")
     if predicted:
         wide = AutoEncoder(sharp=True, detail=4)
         # only its decoder is used (one recovered from a pack has no encoders)

@@ -116,8 +116,8 @@ def widened_autoencoder(ae, detail):
 
 
 class DetailPredictor(nn.Module):
-    """(4-channel latent, the prompt's text embedding) -> the detail channels an ae-detail encoder
-    would give that frame (raw, in its tanh range), at 16x16. Stage `ae-predict`: the diffusion
+    """(4-channel latent, the prompt's text embedding) -> (the latent corrected, the detail channels
+    an ae-detail encoder would give that frame, raw in its tanh range), at 16x16. Stage `ae-predict`: the diffusion
     decoder keeps generating the 4 channels it knows, and this fills in what they lose (a small
     star's points) from the blob they show and the words that name it, for ae-detail's decoder to
     draw. The text enters as a scale/shift after every block (zero-initialised; all zeros = no text)."""

@@ -38,7 +38,9 @@ the pack either; the data products come back in ~4 minutes from the recovered we
     (cd models/tiny-world/train && TW_MIN_AE=0 /usr/bin/python3 stage_ae.py && /usr/bin/python3 stage_clip.py)
 (a time box of 0 keeps ae_final.pt; the clip stage keeps a clip_final.pt it finds without its
 run checkpoint), and for a detail pack also `/usr/bin/python3 stage_aedec.py detail` (it only
-encodes the detail channels when ae_detail_final.pt exists)."""
+encodes the detail channels when ae_detail_final.pt exists). A pack whose latent decoder predicts
+the detail channels (session 8's ae-predict) does not hold the detail encoder: its
+ae_detail_final.pt is enough to export, not to run ae-detail or ae-predict again."""
 import json, os, shutil, subprocess, sys, tempfile, time, warnings
 import numpy as np
 import torch

@@ -166,7 +166,11 @@ def main_detail():
     final = os.path.join(CKPT, "ae_detail_final.pt")
     if os.path.exists(final):  # trained, or recovered from the pack: only the encoding below may be left
         ae = AutoEncoder(sharp=True, detail=DETAIL)
-        ae.load_state_dict(torch.load(final))
+        state = torch.load(final)
+        if not any(k.startswith("detail.") for k in state):
+            sys.exit(f"[{name}] {final} has no detail encoder (recovered from a pack whose latent decoder predicts the "
+                     "detail channels?): move it away to train the stage again")
+        ae.load_state_dict(state)
         ae.eval()
     else:
         ae = train_detail(name, data, rng, kf)
@@ -245,8 +249,6 @@ def train_detail(name, data, rng, kf):
     return ae
 
 
-
-
 def caption_embeddings(data):
     """CLIP text embeddings of every clip's full and static captions: two [N, K, 64] tensors"""
     text = ClipText(len(data.vocab))
@@ -271,6 +273,8 @@ def diffusion_bank(data, lat, draw, rng, n):
     path = os.path.join(CKPT, "sdedit_bank.npz")
     if os.path.exists(path):
         bank = np.load(path)
+        if len(bank["clips"]) != n:
+            log(f"[ae-predict] using the cached bank of {len(bank['clips'])} clips ({path}), not {n}: delete it to remake it")
         return bank["clips"], torch.from_numpy(bank["latents"].astype(np.float32))
     from stage_decoder import build
     unet = build(len(data.vocab), True, motion=True, scale=True)
@@ -310,15 +314,14 @@ def main_predict():
         p.requires_grad_(False)
     zc = ae.channels - DETAIL
     predictor = DetailPredictor(zc, DETAIL)
-    decoder = PredictedDetailDecoder(ae, predictor)
     lr = 1e-3
     opt = torch.optim.AdamW(predictor.parameters(), lr=lr, weight_decay=0.0)
     ema = EMA(predictor, 0.995)
-    run = Run(name, {"model": predictor}, opt, minutes=float(os.environ.get("TW_MIN_AE_PREDICT", "20")), lr=lr, warmup=50, ema=ema)
+    run = Run(name, {"model": predictor}, opt, minutes=15, lr=lr, warmup=50, ema=ema)
     lat = torch.from_numpy(load_latents().astype(np.float32))
     temb_full, temb_static = caption_embeddings(data)
     draw = star_and_small_draw(data.meta["attributes"][:len(lat)])
-    bank_clips, bank = diffusion_bank(data, lat, draw, rng, int(os.environ.get("TW_BANK_CLIPS", "1200")))
+    bank_clips, bank = diffusion_bank(data, lat, draw, rng, int(os.environ.get("TW_BANK_CLIPS", "600")))
     B = 16
     H = B // 2  # half of every batch from the diffusion bank, half the clean latents with noise
 
