@@ -3,7 +3,8 @@
 # ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) ->
 # interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (experiments, not
 # shipped): session 7's ae-detail, decoder-detail, then TW_DETAIL=1 for export; session 8's
-# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export. Every stage resumes from its
+# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export, and
+# decoder-stars (after decoder-scale), then TW_STARS=1 for export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -49,13 +50,14 @@ for s in "${stages[@]}"; do
     clip) run clip emb.npz stage_clip.py ;;
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
     ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
-    ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # 4 more latent channels (small stars' points)
-    ae-predict) run ae-predict ae_predict_final.pt stage_aedec.py predict ;;  # those channels from the 4 + the text (after decoder-scale)
+    ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # experimental: 4 more latent channels (small stars' points)
+    ae-predict) run ae-predict ae_predict_final.pt stage_aedec.py predict ;;  # experimental: those channels from the 4 + the text (after decoder-scale)
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
     decoder-video) run decoder-video decoder-video_final.pt $PARALLEL stage_decoder.py video ;;
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
     decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # experimental: on ae-detail's 8 channels
+    decoder-stars) run decoder-stars decoder-stars_final.pt $PARALLEL stage_decoder.py stars ;;  # experimental: star-weighted fine-tune
     interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)
       if [ -f "$CK/interp3_final.pt" ]; then echo "[interp2] not needed (interp3_final.pt exists)"
       else run interp2 interp2_final.pt stage_interp2.py; fi ;;

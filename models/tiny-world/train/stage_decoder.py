@@ -13,6 +13,10 @@ detail (session 7): the scale U-Net widened to the ae-detail stage's 8 latent ch
 it knows + 4 detail channels that keep a small star's points; models.widened_unet_state:
 zero weights on the new input and output channels, so it starts as the scale U-Net), trained
 from decoder-scale's weights with the scale stage's recipe, stars drawn twice as often.
+stars (session 8, experimental): the scale U-Net fine-tuned as it is (from decoder-scale's
+weights, lr 1e-4, 25 min) with stars drawn 3x and small objects 2x as often on top of the scale
+stage's draw: small stars are the pack's largest shape failure, lost when the U-Net generates
+them (session 8, models/tiny-world/README.md).
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
 features moved by the displacement its words give, from a motion head on the pooled tokens
 that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
@@ -90,9 +94,10 @@ def main(mode):
     setup_threads()
     setup_data_parallel()
     detail = mode == "detail"
-    scaled = mode in ("scale", "detail")
-    motion = mode in ("motion", "scale", "detail")
-    video = mode in ("video", "motion", "scale", "detail")
+    stars = mode == "stars"
+    scaled = mode in ("scale", "detail", "stars")
+    motion = mode in ("motion", "scale", "detail", "stars")
+    video = mode in ("video", "motion", "scale", "detail", "stars")
     zc = 8 if detail else 4
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
     rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
@@ -105,7 +110,7 @@ def main(mode):
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
     model = build(V, video, motion, scaled, zc)
     name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale",
-            "detail": "decoder-detail"}[mode]
+            "detail": "decoder-detail", "stars": "decoder-stars"}[mode]
     def grow_from(stage, what, new_lr_mult):
         """Loads the previous stage's weights; the tensors it lacks are this stage's new,
         zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
@@ -121,6 +126,8 @@ def main(mode):
             model.load_state_dict(widened_unet_state(torch.load(os.path.join(CKPT, "decoder-scale_final.pt")), 4, zc - 4))
             log(f"[{name}] from the decoder-scale stage, widened to {zc} latent channels")
             groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
+        elif stars:
+            groups = grow_from("decoder-scale", "(none)", 1.0)
         elif scaled:
             groups = grow_from("decoder-motion", "scale head/locator", 2.0)
         else:
@@ -135,6 +142,9 @@ def main(mode):
         draw = np.array([2.0 if (scaled and k in ("growing", "shrinking", "still")) else 1.0 for k in kinds])
         if detail:  # what the detail channels are for
             draw *= np.array([2.0 if a["shape"] == "star" else 1.0 for a in data.meta["attributes"][:len(kinds)]])
+        if stars:
+            draw *= np.array([(3.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0)
+                              for a in data.meta["attributes"][:len(kinds)]])
         draw /= draw.sum()
         if not os.path.exists(os.path.join(CKPT, f"{name}.pt")):
             model.eval()
@@ -149,7 +159,7 @@ def main(mode):
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
     minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (50, 2e-4),
-                   "detail": (60, 2e-4)}[mode]
+                   "detail": (60, 2e-4), "stars": (25, 1e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
     ae = AutoEncoder(sharp=detail, detail=zc - 4)
