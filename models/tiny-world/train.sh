@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
-# ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> interp (v2) ->
+# ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> decoder-stars -> interp (v2) ->
 # interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (experiments, not
 # shipped): session 7's ae-detail, decoder-detail, then TW_DETAIL=1 for export; session 8's
-# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export, and
-# decoder-stars (after decoder-scale), then TW_STARS=1 for export. Every stage resumes from its
+# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything
@@ -35,7 +34,7 @@ if [ "${TW_PROCS:-1}" -gt 1 ]; then
 fi
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale interp interp3 vclip export)
+[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale decoder-stars interp interp3 vclip export)
 
 run() {  # run <stage> <done-file> <script args...>
   local name=$1 done=$2; shift 2
@@ -57,7 +56,7 @@ for s in "${stages[@]}"; do
     decoder-motion) run decoder-motion decoder-motion_final.pt $PARALLEL stage_decoder.py motion ;;
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
     decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # experimental: on ae-detail's 8 channels
-    decoder-stars) run decoder-stars decoder-stars_final.pt $PARALLEL stage_decoder.py stars ;;  # experimental: star-weighted fine-tune
+    decoder-stars) run decoder-stars decoder-stars_final.pt $PARALLEL stage_decoder.py stars ;;  # star-weighted fine-tune (session 8)
     interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)
       if [ -f "$CK/interp3_final.pt" ]; then echo "[interp2] not needed (interp3_final.pt exists)"
       else run interp2 interp2_final.pt stage_interp2.py; fi ;;

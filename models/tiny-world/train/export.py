@@ -130,8 +130,8 @@ def main():
         notes["decoder"] = "scale stage widened (detail channels predicted as zero), " + how
     elif has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
         unet = build(V, True, motion=True, scale=True)
-        # TW_STARS=1: session 8's experimental star-weighted fine-tune of it (stage decoder-stars)
-        stars = os.environ.get("TW_STARS") == "1"
+        # session 8's star-weighted fine-tune of it (stage decoder-stars) when it exists; TW_STARS=0: the scale stage's
+        stars = has("decoder-stars") and os.environ.get("TW_STARS", "1") == "1"
         sd, how = load_ck("decoder-stars" if stars else "decoder-scale")
         how = ("stars fine-tune, " if stars else "") + how
         unet.load_state_dict(sd)

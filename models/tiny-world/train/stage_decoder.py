@@ -13,7 +13,7 @@ detail (session 7): the scale U-Net widened to the ae-detail stage's 8 latent ch
 it knows + 4 detail channels that keep a small star's points; models.widened_unet_state:
 zero weights on the new input and output channels, so it starts as the scale U-Net), trained
 from decoder-scale's weights with the scale stage's recipe, stars drawn twice as often.
-stars (session 8, experimental): the scale U-Net fine-tuned as it is (from decoder-scale's
+stars (session 8, shipped): the scale U-Net fine-tuned as it is (from decoder-scale's
 weights, lr 1e-4, 25 min) with stars drawn 3x and small objects 2x as often on top of the scale
 stage's draw: small stars are the pack's largest shape failure, lost when the U-Net generates
 them (session 8, models/tiny-world/README.md).
