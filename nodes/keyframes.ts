@@ -13,7 +13,7 @@ import { defineNode, type ExecContext } from './core/definition';
 import type { FrameSet } from './core/values';
 import { ddimStep, ddimTimesteps, guide, noiseTo, predictX0 } from './lib/ddim';
 import { framesToTensor, resizeFrame, toVideoLayout } from './lib/frames';
-import { decodeLatentFrames, packParam, videoPack } from './lib/pack';
+import { decodeLatentFrames, firstFloatOutput, packParam, videoPack } from './lib/pack';
 
 type Pack = ReturnType<typeof videoPack>;
 
@@ -157,7 +157,7 @@ export const keyframesNode = defineNode({
         known: { data: knownBatch, dims: latentDims },
         mask: { data: maskBatch, dims: [batch, 1, F, video.latentHeight, video.latentWidth] },
       });
-      const prediction = firstFloatOutput(out, 'decoder');
+      const prediction = firstFloatOutput(out, `the decoder of "${p.pack}"`);
       const cond = prediction.subarray(0, N * size);
       const guided = useGuidance ? guide(cond, prediction.subarray(N * size, 2 * N * size), p.guidance) : Float32Array.from(cond);
       x0 = predictX0(x, guided, alphas[t]!, schedule.prediction);
@@ -204,7 +204,7 @@ async function bestCandidate(
   const perFrame = framesToTensor(candidates.flatMap((c) => c.frames), video.width, video.height);
   const images = firstFloatOutput(
     await ctx.models.run(packName, 'image-encoder', { image: { data: perFrame, dims: [N * F, 3, video.height, video.width] } }),
-    'image encoder',
+    `the image encoder of "${packName}"`,
   );
   const videos = new Float32Array(perFrame.length);
   for (let n = 0; n < N; n++) {
@@ -216,7 +216,7 @@ async function bestCandidate(
       frames: { data: videos, dims: [N, 3, F, video.height, video.width] },
       tokens: { data: tokenRows(text.tokens, N, N), dims: [N, text.tokens.length] },
     }),
-    'video-text model',
+    `the video-text model of "${packName}"`,
   );
   const textEmbedding = normalised(text.embedding);
   const E = images.length / (N * F);
@@ -261,18 +261,12 @@ function repeat(data: Float32Array, times: number): Float32Array {
   return out;
 }
 
-function firstFloatOutput(out: Record<string, { data: unknown }>, what: string): Float32Array {
-  const value = Object.values(out)[0]?.data;
-  if (!(value instanceof Float32Array)) throw new Error(`the ${what} returned no float32 output`);
-  return value;
-}
-
 async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, frames: Uint8Array[]): Promise<Float32Array> {
   const { video } = pack;
   const out = await ctx.models.run(packName, 'latent-encoder', {
     image: { data: framesToTensor(frames, video.width, video.height), dims: [frames.length, 3, video.height, video.width] },
   });
-  return firstFloatOutput(out, 'latent encoder');
+  return firstFloatOutput(out, `the latent encoder of "${packName}"`);
 }
 
 /**

@@ -56,7 +56,13 @@ export async function decodeLatentFrames(
     }
     feeds.text_embedding = { data: rows, dims: [count, embeddingSize] };
   }
-  const image = Object.values(await models.run(pack, 'latent-decoder', feeds))[0]?.data;
-  if (!(image instanceof Float32Array)) throw new Error(`the latent decoder of "${pack}" returned no float32 output`);
+  const image = firstFloatOutput(await models.run(pack, 'latent-decoder', feeds), `the latent decoder of "${pack}"`);
   return tensorToFrames(image, count, video.width, video.height);
+}
+
+/** A model's first output, which must be float32 (`what` names the model in the error). */
+export function firstFloatOutput(out: Record<string, { data: unknown }>, what: string): Float32Array {
+  const value = Object.values(out)[0]?.data;
+  if (!(value instanceof Float32Array)) throw new Error(`${what} returned no float32 output`);
+  return value;
 }

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { defineNode } from '../../../nodes/core/definition';
 import type { FrameSet } from '../../../nodes/core/values';
 import { framesToTensor } from '../../../nodes/lib/frames';
-import { decodeLatentFrames, videoPack } from '../../../nodes/lib/pack';
+import { decodeLatentFrames, firstFloatOutput, videoPack } from '../../../nodes/lib/pack';
 import { encodePrompt } from '../../../nodes/prompt';
 import { registry } from '../../../nodes/registry';
 import { NodeOutputCache } from '../../../server/engine/cache';
@@ -58,7 +58,7 @@ async function autoencodedKeyframes(pixels: Uint8Array, caption: string): Promis
   const keyframes = Array.from({ length: video.keyframes }, (_, i) => pixels.slice(Math.round(i * step) * frameBytes, (Math.round(i * step) + 1) * frameBytes));
   const dims = [keyframes.length, 3, video.height, video.width];
   const encoded = await models.run(PACK, 'latent-encoder', { image: { data: framesToTensor(keyframes, video.width, video.height), dims } });
-  const latents = Object.values(encoded)[0]!.data as Float32Array;
+  const latents = firstFloatOutput(encoded, `the latent encoder of "${PACK}"`);
   const text = await encodePrompt(models, PACK, caption, `eval caption "${caption}"`);
   return decodeLatentFrames(models, PACK, latents, keyframes.length, text.embedding);
 }
