@@ -94,11 +94,10 @@ def main(mode):
     setup_threads()
     setup_data_parallel()
     detail = mode == "detail"
-    stars = mode in ("stars", "stars2")
-    object_weighted = mode == "stars2"
-    scaled = mode in ("scale", "detail", "stars", "stars2")
-    motion = mode in ("motion", "scale", "detail", "stars", "stars2")
-    video = mode in ("video", "motion", "scale", "detail", "stars", "stars2")
+    stars = mode == "stars"
+    scaled = mode in ("scale", "detail", "stars")
+    motion = mode in ("motion", "scale", "detail", "stars")
+    video = mode in ("video", "motion", "scale", "detail", "stars")
     zc = 8 if detail else 4
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
     rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
@@ -111,7 +110,7 @@ def main(mode):
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
     model = build(V, video, motion, scaled, zc)
     name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale",
-            "detail": "decoder-detail", "stars": "decoder-stars", "stars2": "decoder-stars2"}[mode]
+            "detail": "decoder-detail", "stars": "decoder-stars"}[mode]
     def grow_from(stage, what, new_lr_mult):
         """Loads the previous stage's weights; the tensors it lacks are this stage's new,
         zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
@@ -128,7 +127,7 @@ def main(mode):
             log(f"[{name}] from the decoder-scale stage, widened to {zc} latent channels")
             groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
         elif stars:
-            groups = grow_from("decoder-stars" if object_weighted else "decoder-scale", "(none)", 1.0)
+            groups = grow_from("decoder-scale", "(none)", 1.0)
         elif scaled:
             groups = grow_from("decoder-motion", "scale head/locator", 2.0)
         else:
@@ -143,10 +142,9 @@ def main(mode):
         draw = np.array([2.0 if (scaled and k in ("growing", "shrinking", "still")) else 1.0 for k in kinds])
         if detail:  # what the detail channels are for
             draw *= np.array([2.0 if a["shape"] == "star" else 1.0 for a in data.meta["attributes"][:len(kinds)]])
-        if stars:  # stars2: stars 4x, and still 2x more (its failures are a size that drifts)
-            star_x, still_x = (4.0, 2.0) if object_weighted else (3.0, 1.0)
-            draw *= np.array([(star_x if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0)
-                              * (still_x if a["motion"] == "still" else 1.0) for a in data.meta["attributes"][:len(kinds)]])
+        if stars:
+            draw *= np.array([(3.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0)
+                              for a in data.meta["attributes"][:len(kinds)]])
         draw /= draw.sum()
         if not os.path.exists(os.path.join(CKPT, f"{name}.pt")):
             model.eval()
@@ -161,7 +159,7 @@ def main(mode):
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
     minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (50, 2e-4),
-                   "detail": (60, 2e-4), "stars": (25, 1e-4), "stars2": (25, 1e-4)}[mode]
+                   "detail": (60, 2e-4), "stars": (25, 1e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
     ae = AutoEncoder(sharp=detail, detail=zc - 4)
@@ -215,15 +213,7 @@ def main(mode):
         # those are where the layout of the clip, and so its motion, is decided: the motion
         # stage adds 0.1 to every step's weight
         w = min_snr_weight(t) + (0.1 if motion else 0.0)
-        err = (pred - v) ** 2
-        if object_weighted:  # the object's latent cells (and a cell around them) x4: a small star is ~2% of the cells
-            d = (x0 - x0.flatten(3).median(3).values[..., None, None]).abs().sum(1, keepdim=True)  # [B,1,F,16,16]
-            m = (d > 0.3 * d.amax((3, 4), keepdim=True)).float()
-            m = F.max_pool3d(m, (1, 3, 3), 1, (0, 1, 1))
-            wpos = 1 + 3 * m
-            loss = (err * wpos).sum((1, 2, 3, 4)) / (wpos.sum((1, 2, 3, 4)) * err.shape[1])
-        else:
-            loss = err.mean((1, 2, 3, 4))
+        loss = ((pred - v) ** 2).mean((1, 2, 3, 4))
         lw = (loss * w).mean()
         logs = {}
         if motion:  # the words' displacements, supervised by the true centroid track (captions that were kept)
