@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ClientMessageSchema, encodePreview, type PreviewHeader, type ServerEvent } from '../nodes/core/protocol';
-import { encodeJpeg } from '../nodes/lib/frames';
+import { encodeJpeg, encodePngSync } from '../nodes/lib/frames';
 import type { JobQueue, PreviewEvent } from './jobs';
 
 const MAX_BUFFERED = 512 * 1024;
@@ -15,10 +15,20 @@ const FLUSH_MS = 40;
 const HEARTBEAT_MS = 15_000;
 const MAX_MESSAGE = 64 * 1024;
 
+// Previews up to this size are PNG-encoded on the main thread (see preview()); larger ones as
+// JPEG on sharp's threads, where a 512x512 frame does not stall the server.
+const SYNC_PNG_MAX_PIXELS = 256 * 256;
+
 interface SharedPreview {
   header: PreviewHeader;
   frame: Uint8Array;
-  bytes?: Promise<Uint8Array>;
+  bytes?: Uint8Array | Promise<Uint8Array>;
+}
+
+function previewBytes(s: SharedPreview): Uint8Array | Promise<Uint8Array> {
+  const { width, height, mime } = s.header;
+  if (mime === 'image/png') return encodePreview(s.header, encodePngSync(s.frame, width, height));
+  return encodeJpeg(s.frame, width, height).then((jpeg) => encodePreview(s.header, jpeg));
 }
 
 interface Client {
@@ -121,6 +131,8 @@ export class Hub {
   private preview(p: PreviewEvent): void {
     const count = p.info.count ?? p.frames.frames.length;
     const first = p.info.firstFrame ?? 0;
+    const { width, height } = p.frames;
+    const small = width * height <= SYNC_PNG_MAX_PIXELS;
     const shared = p.frames.frames.map(
       (frame, i): SharedPreview => ({
         frame,
@@ -132,9 +144,9 @@ export class Hub {
           steps: p.info.steps,
           frame: first + i,
           count,
-          width: p.frames.width,
-          height: p.frames.height,
-          mime: 'image/jpeg',
+          width,
+          height,
+          mime: small ? 'image/png' : 'image/jpeg',
           at: p.at,
         },
       }),
@@ -146,53 +158,53 @@ export class Hub {
       any = true;
     }
     if (!any) return;
-    // Encode now, once for every client, so the first flush does not wait on the encoder.
-    for (const s of shared) s.bytes = encodeJpeg(s.frame, s.header.width, s.header.height).then((jpeg) => encodePreview(s.header, jpeg));
-    this.schedule();
+    // Encode now, once for every client. Small frames are sent before this returns: the node
+    // that produced them goes straight on to its next model run, which holds the event loop
+    // for a whole sampling step, so a timer or an encoder thread would send them a step late.
+    for (const s of shared) s.bytes = previewBytes(s);
+    if (!this.timer) this.flush();
   }
 
-  private schedule(): void {
+  /** Sends every client its pending previews; what cannot go now is paced by FLUSH_MS. */
+  private flush(): void {
+    let again = false;
+    for (const client of this.clients) {
+      if (client.flushing || client.pending.size === 0) continue;
+      if (client.socket.readyState !== WebSocket.OPEN) {
+        client.pending.clear();
+        continue;
+      }
+      if (client.socket.bufferedAmount > MAX_BUFFERED) {
+        again = true;
+        continue;
+      }
+      const messages = [...client.pending.values()].map((s) => (s.bytes ??= previewBytes(s)));
+      client.pending.clear();
+      const send = (message: Uint8Array): void => {
+        if (client.socket.readyState === WebSocket.OPEN) client.socket.send(message);
+      };
+      if (messages.every((m): m is Uint8Array => m instanceof Uint8Array)) {
+        messages.forEach(send);
+        continue;
+      }
+      client.flushing = true;
+      Promise.all(messages)
+        .then((encoded) => encoded.forEach(send))
+        .catch((error: unknown) => console.error(`preview not sent: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          client.flushing = false;
+          if (client.pending.size > 0) this.later();
+        });
+    }
+    if (again) this.later();
+  }
+
+  private later(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.flush();
-    }, 0);
-    // The first flush goes out at once; later ones are paced by FLUSH_MS inside flush().
-  }
-
-  private async flush(): Promise<void> {
-    let again = false;
-    await Promise.all(
-      [...this.clients].map(async (client) => {
-        if (client.flushing || client.pending.size === 0) return;
-        if (client.socket.readyState !== WebSocket.OPEN) {
-          client.pending.clear();
-          return;
-        }
-        if (client.socket.bufferedAmount > MAX_BUFFERED) {
-          again = true;
-          return;
-        }
-        client.flushing = true;
-        const batch = [...client.pending.entries()];
-        client.pending.clear();
-        try {
-          const messages = await Promise.all(
-            batch.map(([, s]) => (s.bytes ??= encodeJpeg(s.frame, s.header.width, s.header.height).then((jpeg) => encodePreview(s.header, jpeg)))),
-          );
-          for (const message of messages) if (client.socket.readyState === WebSocket.OPEN) client.socket.send(message);
-        } finally {
-          client.flushing = false;
-        }
-        if (client.pending.size > 0) again = true;
-      }),
-    );
-    if (again && !this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.flush();
-      }, FLUSH_MS);
-    }
+      this.flush();
+    }, FLUSH_MS);
   }
 
   close(): void {
