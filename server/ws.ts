@@ -15,9 +15,10 @@ const FLUSH_MS = 40;
 const HEARTBEAT_MS = 15_000;
 const MAX_MESSAGE = 64 * 1024;
 
-// Previews up to this size are PNG-encoded on the main thread (see preview()); larger ones as
-// JPEG on sharp's threads, where a 512x512 frame does not stall the server.
-const SYNC_PNG_MAX_PIXELS = 256 * 256;
+// Previews up to this size (the keyframes node's every-step previews) are PNG-encoded on the
+// main thread (see preview()); larger ones as JPEG on sharp's threads: an upscaled 128x128
+// frame is ~17 KB as PNG against ~1.4 KB as JPEG, and a 512x512 one would stall the server.
+const SYNC_PNG_MAX_PIXELS = 64 * 64;
 
 interface SharedPreview {
   header: PreviewHeader;
