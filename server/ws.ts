@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ClientMessageSchema, encodePreview, type PreviewHeader, type ServerEvent } from '../nodes/core/protocol';
-import { encodeJpeg, encodePngSync } from '../nodes/lib/frames';
+import { encodeJpeg } from '../nodes/lib/frames';
+import { encodePngSync } from '../nodes/lib/png';
 import type { JobQueue, PreviewEvent } from './jobs';
 
 const MAX_BUFFERED = 512 * 1024;
@@ -179,7 +180,8 @@ export class Hub {
         again = true;
         continue;
       }
-      const messages = [...client.pending.values()].map((s) => (s.bytes ??= previewBytes(s)));
+      const batch = [...client.pending.values()];
+      const messages = batch.map((s) => (s.bytes ??= previewBytes(s)));
       client.pending.clear();
       const send = (message: Uint8Array): void => {
         if (client.socket.readyState === WebSocket.OPEN) client.socket.send(message);
@@ -191,7 +193,10 @@ export class Hub {
       client.flushing = true;
       Promise.all(messages)
         .then((encoded) => encoded.forEach(send))
-        .catch((error: unknown) => console.error(`preview not sent: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => {
+          const nodes = [...new Set(batch.map((s) => `${s.header.jobId}/${s.header.nodeId}`))].join(', ');
+          console.error(`previews of ${nodes} not sent: encoding failed: ${error instanceof Error ? error.message : String(error)}`);
+        })
         .finally(() => {
           client.flushing = false;
           if (client.pending.size > 0) this.later();

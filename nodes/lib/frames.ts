@@ -3,7 +3,6 @@
  * in [-1, 1]), and resizing with sharp. Every node that feeds pixels to a model uses
  * these, so the value range convention lives in one place.
  */
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { FrameSet } from '../core/values';
 
@@ -73,59 +72,6 @@ export async function encodePng(frame: Uint8Array, width: number, height: number
 export async function encodeJpeg(frame: Uint8Array, width: number, height: number, quality = 85): Promise<Uint8Array> {
   const buffer = await sharp(frame, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-const PNG_SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
-
-/**
- * An RGB frame as a PNG, on the calling thread. For previews: a model's run blocks the
- * event loop for a whole sampling step, so a preview handed to sharp's worker threads is
- * sent one step late; a 64x64 frame deflates here in well under a millisecond.
- */
-export function encodePngSync(frame: Uint8Array, width: number, height: number): Uint8Array {
-  const row = width * 3;
-  const raw = new Uint8Array((row + 1) * height); // filter byte 0 (none) before every row
-  for (let y = 0; y < height; y++) raw.set(frame.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
-  const header = new Uint8Array(13);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  header[8] = 8; // bits per channel
-  header[9] = 2; // colour type: RGB
-  const parts = [PNG_SIGNATURE, pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(raw, { level: 1 })), pngChunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** Decodes any image sharp reads into RGB bytes. */

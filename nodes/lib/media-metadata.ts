@@ -15,10 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { crc32, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
 import { canonicalJson } from '../core/workflow';
 import { probeVideo } from './ffmpeg';
+import { PNG_SIGNATURE, pngChunk } from './png';
 import { readZip } from './zip';
 
 export const ENVELOPE_FORMAT = 'make-a-video-studio/media-metadata';
@@ -140,19 +141,8 @@ async function readFromContainer(file: string, label: string): Promise<MediaWork
 /** Largest compressed text chunk inflated: a workflow is kilobytes, a bomb is gigabytes. */
 const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 
-const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
 function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.byteLength, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(data, crc32(Buffer.from(type, 'latin1'))) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
 }
 
 /** Inserts tEXt chunks right after IHDR, so readers that stop at the image data see them. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeImage, encodePngSync } from '../../nodes/lib/frames';
+import { decodeImage } from '../../nodes/lib/frames';
+import { encodePngSync } from '../../nodes/lib/png';
 
 describe('encodePngSync (the previews of small frames)', () => {
   it('decodes, with sharp, to exactly the frame it was given', async () => {
