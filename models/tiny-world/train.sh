@@ -49,6 +49,7 @@ for s in "${stages[@]}"; do
     clip) run clip emb.npz stage_clip.py ;;
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
     ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
+    ae-joint) run ae-joint joint_05500.npy stage_aedec.py joint ;;  # the encoder trained again with the decoder (session 10)
     ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # experimental: 4 more latent channels (small stars' points)
     ae-predict) run ae-predict ae_predict_final.pt stage_aedec.py predict ;;  # experimental: those channels from the 4 + the text (after decoder-scale)
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;
@@ -57,6 +58,7 @@ for s in "${stages[@]}"; do
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
     decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # experimental: on ae-detail's 8 channels
     decoder-stars) run decoder-stars decoder-stars_final.pt $PARALLEL stage_decoder.py stars ;;  # star-weighted fine-tune (session 8)
+    decoder-joint) run decoder-joint decoder-joint_final.pt $PARALLEL stage_decoder.py joint ;;  # decoder-stars on ae-joint's latents
     interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)
       if [ -f "$CK/interp3_final.pt" ]; then echo "[interp2] not needed (interp3_final.pt exists)"
       else run interp2 interp2_final.pt stage_interp2.py; fi ;;

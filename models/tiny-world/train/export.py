@@ -90,10 +90,22 @@ def main():
         predictor = DetailPredictor()
         predictor.load_state_dict(torch.load(predict_path))
         notes["latent-decoder"] = "ae-detail's decoder, detail channels predicted (ae-predict)"
+    # session 10's autoencoder with its encoder trained again (stage ae-joint) and the U-Net fine-tuned on its latents
+    # (stage decoder-joint): preferred when both exist; TW_JOINT=0 exports the earlier pair, TW_JOINT=1 the new
+    # autoencoder even before decoder-joint exists (enough for the pipeline ceiling, which needs no U-Net)
+    joint_path = os.path.join(CKPT, "ae_joint_final.pt")
+    joint = os.environ.get("TW_JOINT") == "1" or (os.environ.get("TW_JOINT", "1") == "1" and os.path.exists(joint_path)
+                                                   and has("decoder-joint"))
+    if joint and (detail or predicted):
+        sys.exit("[export] TW_JOINT with TW_DETAIL or TW_AE_PREDICT: choose one latent autoencoder")
     if detail:
         ae = AutoEncoder(sharp=True, detail=4)
         ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt")))
         notes["latent-decoder"] = "detail"
+    elif joint:
+        ae = AutoEncoder(sharp=True)
+        ae.load_state_dict(torch.load(joint_path))
+        notes["latent-decoder"] = notes["latent-encoder"] = "joint"
     else:
         ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")), decoder_state, sharp_state)
     zc = ae.channels
@@ -128,6 +140,11 @@ def main():
         sd, how = load_ck("decoder-scale")
         unet.load_state_dict(widened_unet_state(sd, 4, zc - 4))
         notes["decoder"] = "scale stage widened (detail channels predicted as zero), " + how
+    elif joint and has("decoder-joint"):  # decoder-stars fine-tuned on ae-joint's latents (session 10)
+        unet = build(V, True, motion=True, scale=True)
+        sd, how = load_ck("decoder-joint")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "scale stage, stars and joint-latent fine-tunes, " + how
     elif has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
         unet = build(V, True, motion=True, scale=True)
         # session 8's star-weighted fine-tune of it (stage decoder-stars) when it exists; TW_STARS=0: the scale stage's

@@ -8,12 +8,13 @@ from common import Data, Run, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_thre
 from models import AutoEncoder, nparams
 
 
-def load_latents(n=None, detail=False):
+def load_latents(n=None, detail=False, prefix="latents"):
     """all encoded chunks so far, concatenated: [M, 8, 4, 16, 16] float16 (clips 0..M-1);
-    with detail=True the ae-detail stage's channels appended: [M, 8, 8, 16, 16]"""
+    with detail=True the ae-detail stage's channels appended: [M, 8, 8, 16, 16]; prefix "joint":
+    the ae-joint stage's re-trained latents instead of stage ae's"""
     parts = []
     for j in range(0, 10 ** 6, 500):
-        path = os.path.join(CKPT, f"latents_{j:05d}.npy")
+        path = os.path.join(CKPT, f"{prefix}_{j:05d}.npy")
         extra = os.path.join(CKPT, f"detail_{j:05d}.npy")
         if not os.path.exists(path) or (detail and not os.path.exists(extra)):
             break

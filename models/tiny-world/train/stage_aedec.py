@@ -28,6 +28,9 @@ it draws small stars as lumpy blobs, which the predictor must learn to read with
 Loss: ae-sharp's pixel loss through ae-detail's decoder + 0.5 MSE to the detail encoder's codes
 + 0.05 MSE of the corrected latents to the true ones; one of the clip's captions per frame, zeroed
 15% of the time; stars and small objects drawn 2x as often each. Writes ae_predict_final.pt.
+Stage `ae-joint` (`stage_aedec.py joint`, session 10): the sharp autoencoder trained whole, its
+encoder too, pulled towards stage ae's latents so the diffusion stages need only a fine-tune
+(stage decoder-joint); see main_joint.
 (Session 8 first tried the cheaper `ae-text`: ae-sharp's decoder reading the text as a
 scale/shift at three resolutions, 25 min: small stars stayed round, pipeline ceiling 82.5% as
 before; removed.)"""
@@ -83,6 +86,8 @@ def main():
         return main_detail()
     if mode == "predict":
         return main_predict()
+    if mode == "joint":
+        return main_joint()
     sharp = mode == "sharp"
     name = "ae-sharp" if sharp else "ae-dec"
     setup_threads()
@@ -154,10 +159,15 @@ def main():
         + ("; the first 6 columns are stars)" if sharp else ")"))
 
 
+def sharp_autoencoder():
+    """the shipped latent autoencoder: stage ae's encoder, ae-dec's decoder with ae-sharp's blocks"""
+    return autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")),
+                            torch.load(os.path.join(CKPT, "ae_decoder_final.pt")),
+                            torch.load(os.path.join(CKPT, "ae_sharp_final.pt")))
+
+
 def detail_autoencoder():
-    return widened_autoencoder(autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")),
-                                                torch.load(os.path.join(CKPT, "ae_decoder_final.pt")),
-                                                torch.load(os.path.join(CKPT, "ae_sharp_final.pt"))), DETAIL)
+    return widened_autoencoder(sharp_autoencoder(), DETAIL)
 
 
 def main_detail():
@@ -247,6 +257,89 @@ def train_detail(name, data, rng, kf):
     log(f"[{name}] detail channels: mean {ae.z_mean[0, zc:, 0, 0].tolist()} std {ae.z_std[0, zc:, 0, 0].tolist()}")
     sheet()
     return ae
+
+
+JOINT_ANCHOR = float(os.environ.get("TW_JOINT_ANCHOR", "0.1"))  # weight of the pull towards stage ae's latents
+
+
+def main_joint():
+    """Stage `ae-joint`: the encoder trained again, with the decoder. Every decoder-only stage
+    (ae-dec, ae-sharp, ae-text, ae-gan) left small stars round because stage ae's encoder, 12
+    minutes on crops, does not put their points in the latent; ae-detail's extra encoder did.
+    Here the sharp autoencoder is trained whole, on whole frames with ae-sharp's loss and
+    latent noise, stars and small objects 2x as often each, and pulled towards stage ae's
+    latents (MSE x TW_JOINT_ANCHOR in the unit-std space) so the diffusion decoder trained on
+    those still fits the new ones and only needs a fine-tune (stage decoder-joint). The
+    latent statistics stay stage ae's. Writes ae_joint_final.pt (the whole AutoEncoder) and
+    every keyframe's new latents, joint_XXXXX.npy."""
+    name = "ae-joint"
+    rng, data, kf = stage_start(12)
+    final = os.path.join(CKPT, "ae_joint_final.pt")
+    ae = AutoEncoder(sharp=True)
+    if os.path.exists(final):
+        ae.load_state_dict(torch.load(final))
+    else:
+        ae = sharp_autoencoder()
+        anchor = sharp_autoencoder().enc.eval()
+        for p in anchor.parameters():
+            p.requires_grad_(False)
+        lr = 4e-4
+        opt = torch.optim.AdamW([{"params": list(ae.enc.parameters()), "lr_mult": 1.0},
+                                 {"params": list(ae.dec.parameters()) + list(ae.sharp.parameters()), "lr_mult": 0.5}],
+                                lr=lr, weight_decay=0.0)
+        trained = nn.ModuleDict({"enc": ae.enc, "dec": ae.dec, "sharp": ae.sharp})
+        ema = EMA(trained, 0.995)
+        run = Run(name, {"model": trained}, opt, minutes=25, lr=lr, warmup=50, ema=ema)
+        attrs = data.meta["attributes"]
+        draw = star_and_small_draw(attrs)
+        B = 16
+
+        def step(i):
+            ci = rng.choice(len(draw), B, p=draw)
+            x = data.frames(ci, kf[rng.integers(0, 8, B)])
+            z = ae.encode(x)
+            with torch.no_grad():
+                z0 = (anchor(x) - ae.z_mean) / ae.z_std
+            sigma = torch.from_numpy(rng.random(B) * 0.15).float()[:, None, None, None]
+            y = ae.decode(z + sigma * torch.randn_like(z))
+            rec, drift = sharp_loss(y, x), F.mse_loss(z, z0)
+            loss = rec + JOINT_ANCHOR * drift
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return {"l1w": rec.item(), "l1": (y - x).abs().mean().item(), "drift": drift.item()}
+
+        small_stars = [j for j, at in enumerate(attrs) if at["shape"] == "star" and at["size"] == "small"]
+        shipped = sharp_autoencoder().eval()
+
+        def current():
+            m = AutoEncoder(sharp=True)
+            m.load_state_dict({**ae.state_dict(), **ema.shadow})
+            return m.eval()
+
+        def sheet(_=None):
+            m = current()
+            with torch.no_grad():
+                probe = np.array(small_stars[-64:])
+                xs = data.frames(probe, kf[probe % 8])
+                log(f"[{name}] small stars, weighted L1: now {float(sharp_loss(m.decode(m.encode(xs)), xs)):.4f}, "
+                    f"shipped autoencoder {float(sharp_loss(shipped.decode(shipped.encode(xs)), xs)):.4f}; "
+                    f"latent drift (MSE to stage ae's) {float(F.mse_loss(m.encode(xs), shipped.encode(xs))):.4f}")
+                ci = np.array(small_stars[:6] + list(np.arange(6) * 37 % data.n))
+                x = data.frames(ci, np.full(12, 12))
+                rows = [x, m.decode(m.encode(x)), shipped.decode(shipped.encode(x))]
+            save_sheet(os.path.join(LOGS, "ae_joint_recon.png"), [list(r) for r in rows], scale=3)
+
+        if not run.done():
+            run.loop(step, log_every=50, on_checkpoint=sheet)
+        sheet()
+        ae = current()
+        torch.save(ae.state_dict(), final)
+    ae.eval()
+    with torch.no_grad():
+        encode_keyframes(data, "joint", 4, ae.encode, name)
+    log(f"[{name}] done (logs/ae_joint_recon.png rows: truth, this autoencoder, the shipped one; the first 6 columns "
+        "are small stars)")
 
 
 def caption_embeddings(data):

@@ -17,6 +17,9 @@ stars (session 8, shipped): the scale U-Net fine-tuned as it is (from decoder-sc
 weights, lr 1e-4, 25 min) with stars drawn 3x and small objects 2x as often on top of the scale
 stage's draw: small stars are the pack's largest shape failure, lost when the U-Net generates
 them (session 8, models/tiny-world/README.md).
+joint (session 10): decoder-stars fine-tuned the same way (its draw, lr 1e-4) on the latents of
+the ae-joint stage's autoencoder (its encoder trained again so small stars keep their points,
+pulled towards stage ae's latents so this U-Net only needs to adapt).
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
 features moved by the displacement its words give, from a motion head on the pooled tokens
 that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
@@ -94,23 +97,25 @@ def main(mode):
     setup_threads()
     setup_data_parallel()
     detail = mode == "detail"
-    stars = mode == "stars"
-    scaled = mode in ("scale", "detail", "stars")
-    motion = mode in ("motion", "scale", "detail", "stars")
-    video = mode in ("video", "motion", "scale", "detail", "stars")
+    stars = mode in ("stars", "joint")
+    joint = mode == "joint"
+    scaled = mode in ("scale", "detail", "stars", "joint")
+    motion = mode in ("motion", "scale", "detail", "stars", "joint")
+    video = mode in ("video", "motion", "scale", "detail", "stars", "joint")
+    prefix = "joint" if joint else "latents"
     zc = 8 if detail else 4
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
     rng = np.random.default_rng((2 if video else 3) + 1000 * rank())  # different batches per process
     data = Data(in_ram=False)
     V = len(data.vocab)
-    lat_box = [torch.from_numpy(load_latents(detail=detail).astype(np.float32))]  # [M,8,zc,16,16], grows while encoding runs
+    lat_box = [torch.from_numpy(load_latents(detail=detail, prefix=prefix).astype(np.float32))]  # [M,8,zc,16,16], grows while encoding runs
     log(f"[decoder] {len(lat_box[0])} clips encoded so far")
     emb = np.load(os.path.join(CKPT, "emb.npz"))
     img0 = torch.from_numpy(emb["img0"]).float()
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
     model = build(V, video, motion, scaled, zc)
     name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale",
-            "detail": "decoder-detail", "stars": "decoder-stars"}[mode]
+            "detail": "decoder-detail", "stars": "decoder-stars", "joint": "decoder-joint"}[mode]
     def grow_from(stage, what, new_lr_mult):
         """Loads the previous stage's weights; the tensors it lacks are this stage's new,
         zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
@@ -127,7 +132,7 @@ def main(mode):
             log(f"[{name}] from the decoder-scale stage, widened to {zc} latent channels")
             groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
         elif stars:
-            groups = grow_from("decoder-scale", "(none)", 1.0)
+            groups = grow_from("decoder-stars" if joint else "decoder-scale", "(none)", 1.0)
         elif scaled:
             groups = grow_from("decoder-motion", "scale head/locator", 2.0)
         else:
@@ -159,11 +164,12 @@ def main(mode):
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
     minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (50, 2e-4),
-                   "detail": (60, 2e-4), "stars": (25, 1e-4)}[mode]
+                   "detail": (60, 2e-4), "stars": (25, 1e-4), "joint": (35, 1e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
-    ae = AutoEncoder(sharp=detail, detail=zc - 4)
-    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt" if detail else "ae_final.pt")))
+    ae = AutoEncoder(sharp=detail or joint, detail=zc - 4)
+    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt" if detail else "ae_joint_final.pt" if joint
+                                               else "ae_final.pt")))
     ae.eval()
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
     clip_text, clip_prior = ClipText(V), Prior()
@@ -266,7 +272,7 @@ def main(mode):
 
         def on_ck(s):
             if len(lat_box[0]) < data.n:
-                lat_box[0] = torch.from_numpy(load_latents(detail=detail).astype(np.float32))
+                lat_box[0] = torch.from_numpy(load_latents(detail=detail, prefix=prefix).astype(np.float32))
                 log(f"[{name}] now {len(lat_box[0])} clips encoded")
             n_ck[0] += 1
             if video:
