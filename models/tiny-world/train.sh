@@ -3,7 +3,8 @@
 # ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> decoder-stars -> interp (v2) ->
 # interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (experiments, not
 # shipped): session 7's ae-detail, decoder-detail, then TW_DETAIL=1 for export; session 8's
-# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export. Every stage resumes from its
+# ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export; session 10's
+# ae-joint, decoder-joint, then TW_JOINT=1 for export. Every stage resumes from its
 # checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
 # after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
 #   bash models/tiny-world/train.sh            # everything

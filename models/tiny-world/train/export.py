@@ -90,12 +90,11 @@ def main():
         predictor = DetailPredictor()
         predictor.load_state_dict(torch.load(predict_path))
         notes["latent-decoder"] = "ae-detail's decoder, detail channels predicted (ae-predict)"
-    # session 10's autoencoder with its encoder trained again (stage ae-joint) and the U-Net fine-tuned on its latents
-    # (stage decoder-joint): preferred when both exist; TW_JOINT=0 exports the earlier pair, TW_JOINT=1 the new
-    # autoencoder even before decoder-joint exists (enough for the pipeline ceiling, which needs no U-Net)
+    # TW_JOINT=1: session 10's experiment (not shipped: no better through the product), the autoencoder with its
+    # encoder trained again (stage ae-joint) and, when it exists, the U-Net fine-tuned on its latents (stage
+    # decoder-joint); before decoder-joint exists, decoder-stars (enough for the pipeline ceiling, which needs no U-Net)
     joint_path = os.path.join(CKPT, "ae_joint_final.pt")
-    joint = os.environ.get("TW_JOINT") == "1" or (os.environ.get("TW_JOINT", "1") == "1" and os.path.exists(joint_path)
-                                                   and has("decoder-joint"))
+    joint = os.environ.get("TW_JOINT") == "1"
     if joint and (detail or predicted):
         sys.exit("[export] TW_JOINT with TW_DETAIL or TW_AE_PREDICT: choose one latent autoencoder")
     if detail:

@@ -28,7 +28,7 @@ it draws small stars as lumpy blobs, which the predictor must learn to read with
 Loss: ae-sharp's pixel loss through ae-detail's decoder + 0.5 MSE to the detail encoder's codes
 + 0.05 MSE of the corrected latents to the true ones; one of the clip's captions per frame, zeroed
 15% of the time; stars and small objects drawn 2x as often each. Writes ae_predict_final.pt.
-Stage `ae-joint` (`stage_aedec.py joint`, session 10): the sharp autoencoder trained whole, its
+Stage `ae-joint` (`stage_aedec.py joint`, session 10, experimental, not shipped): the sharp autoencoder trained whole, its
 encoder too, pulled towards stage ae's latents so the diffusion stages need only a fine-tune
 (stage decoder-joint); see main_joint.
 (Session 8 first tried the cheaper `ae-text`: ae-sharp's decoder reading the text as a
@@ -271,25 +271,31 @@ def main_joint():
     latents (MSE x TW_JOINT_ANCHOR in the unit-std space) so the diffusion decoder trained on
     those still fits the new ones and only needs a fine-tune (stage decoder-joint). The
     latent statistics stay stage ae's. Writes ae_joint_final.pt (the whole AutoEncoder) and
-    every keyframe's new latents, joint_XXXXX.npy."""
+    every keyframe's new latents, joint_XXXXX.npy.
+    TW_JOINT_SCRATCH=1: the same training from random weights, no pull, 35 minutes, then the
+    latent statistics baked in as stage ae does: whether one stage can replace ae + ae-dec +
+    ae-sharp (92 minutes) in a from-scratch recipe (run it in a checkpoint folder of its own,
+    TW_CKPT, as its latents are a new space)."""
     name = "ae-joint"
+    scratch = os.environ.get("TW_JOINT_SCRATCH") == "1"
     rng, data, kf = stage_start(12)
     final = os.path.join(CKPT, "ae_joint_final.pt")
     ae = AutoEncoder(sharp=True)
     if os.path.exists(final):
         ae.load_state_dict(torch.load(final))
     else:
-        ae = sharp_autoencoder()
+        ae = AutoEncoder(sharp=True) if scratch else sharp_autoencoder()
         anchor = sharp_autoencoder().enc.eval()
         for p in anchor.parameters():
             p.requires_grad_(False)
-        lr = 4e-4
+        lr = 1e-3 if scratch else 4e-4
         opt = torch.optim.AdamW([{"params": list(ae.enc.parameters()), "lr_mult": 1.0},
-                                 {"params": list(ae.dec.parameters()) + list(ae.sharp.parameters()), "lr_mult": 0.5}],
-                                lr=lr, weight_decay=0.0)
+                                 {"params": list(ae.dec.parameters()) + list(ae.sharp.parameters()),
+                                  "lr_mult": 1.0 if scratch else 0.5}], lr=lr, weight_decay=0.0)
         trained = nn.ModuleDict({"enc": ae.enc, "dec": ae.dec, "sharp": ae.sharp})
         ema = EMA(trained, 0.995)
-        run = Run(name, {"model": trained}, opt, minutes=25, lr=lr, warmup=50, ema=ema)
+        run = Run(name, {"model": trained}, opt, minutes=35 if scratch else 25, lr=lr, warmup=100 if scratch else 50,
+                  ema=ema, min_lr_frac=0.05 if scratch else 0.1)
         attrs = data.meta["attributes"]
         draw = star_and_small_draw(attrs)
         B = 16
@@ -303,7 +309,8 @@ def main_joint():
             sigma = torch.from_numpy(rng.random(B) * 0.15).float()[:, None, None, None]
             y = ae.decode(z + sigma * torch.randn_like(z))
             rec, drift = sharp_loss(y, x), F.mse_loss(z, z0)
-            loss = rec + JOINT_ANCHOR * drift
+            # from scratch: stage ae's small L2 instead of the pull, so the codes cannot outgrow the latent noise
+            loss = rec + (1e-4 * z.pow(2).mean() if scratch else JOINT_ANCHOR * drift)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -334,6 +341,13 @@ def main_joint():
             run.loop(step, log_every=50, on_checkpoint=sheet)
         sheet()
         ae = current()
+        if scratch:  # latent statistics -> unit std, as stage ae does
+            with torch.no_grad():
+                ci = rng.integers(0, data.n, 2048)
+                z = torch.cat([ae.encode_raw(data.frames(ci[j:j + 256], kf[rng.integers(0, 8, 256)])) for j in range(0, 2048, 256)])
+                ae.z_mean.copy_(z.mean((0, 2, 3), keepdim=True))
+                ae.z_std.copy_(z.std((0, 2, 3), keepdim=True))
+            log(f"[{name}] latent mean {ae.z_mean.flatten().tolist()} std {ae.z_std.flatten().tolist()}")
         torch.save(ae.state_dict(), final)
     ae.eval()
     with torch.no_grad():

@@ -17,7 +17,7 @@ stars (session 8, shipped): the scale U-Net fine-tuned as it is (from decoder-sc
 weights, lr 1e-4, 25 min) with stars drawn 3x and small objects 2x as often on top of the scale
 stage's draw: small stars are the pack's largest shape failure, lost when the U-Net generates
 them (session 8, models/tiny-world/README.md).
-joint (session 10): decoder-stars fine-tuned the same way (its draw, lr 1e-4) on the latents of
+joint (session 10, experimental, not shipped: no better through the product): decoder-stars fine-tuned the same way (its draw, lr 1e-4) on the latents of
 the ae-joint stage's autoencoder (its encoder trained again so small stars keep their points,
 pulled towards stage ae's latents so this U-Net only needs to adapt).
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
