@@ -285,8 +285,13 @@ def main_joint():
         ae.load_state_dict(torch.load(final))
     else:
         ae = AutoEncoder(sharp=True) if scratch else sharp_autoencoder()
-        anchor = sharp_autoencoder().enc.eval()
-        for p in anchor.parameters():
+        # the shipped autoencoder: the pull's target, and what the sheet and the log compare with (from scratch in an
+        # empty checkpoint folder there is none)
+        has_shipped = all(os.path.exists(os.path.join(CKPT, f)) for f in ("ae_final.pt", "ae_decoder_final.pt", "ae_sharp_final.pt"))
+        if not (scratch or has_shipped):
+            sys.exit(f"[{name}] needs the shipped autoencoder's checkpoints (ae, ae-dec, ae-sharp) in {CKPT}")
+        shipped = sharp_autoencoder().eval() if has_shipped else None
+        for p in (shipped.parameters() if shipped else []):
             p.requires_grad_(False)
         lr = 1e-3 if scratch else 4e-4
         opt = torch.optim.AdamW([{"params": list(ae.enc.parameters()), "lr_mult": 1.0},
@@ -304,20 +309,22 @@ def main_joint():
             ci = rng.choice(len(draw), B, p=draw)
             x = data.frames(ci, kf[rng.integers(0, 8, B)])
             z = ae.encode(x)
-            with torch.no_grad():
-                z0 = (anchor(x) - ae.z_mean) / ae.z_std
             sigma = torch.from_numpy(rng.random(B) * 0.15).float()[:, None, None, None]
             y = ae.decode(z + sigma * torch.randn_like(z))
-            rec, drift = sharp_loss(y, x), F.mse_loss(z, z0)
-            # from scratch: stage ae's small L2 instead of the pull, so the codes cannot outgrow the latent noise
-            loss = rec + (1e-4 * z.pow(2).mean() if scratch else JOINT_ANCHOR * drift)
+            rec = sharp_loss(y, x)
+            if scratch:  # stage ae's small L2 instead of the pull, so the codes cannot outgrow the latent noise
+                loss, logs = rec + 1e-4 * z.pow(2).mean(), {}
+            else:
+                with torch.no_grad():
+                    z0 = shipped.encode(x)
+                drift = F.mse_loss(z, z0)
+                loss, logs = rec + JOINT_ANCHOR * drift, {"drift": drift.item()}
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            return {"l1w": rec.item(), "l1": (y - x).abs().mean().item(), "drift": drift.item()}
+            return {"l1w": rec.item(), "l1": (y - x).abs().mean().item(), **logs}
 
         small_stars = [j for j, at in enumerate(attrs) if at["shape"] == "star" and at["size"] == "small"]
-        shipped = sharp_autoencoder().eval()
 
         def current():
             m = AutoEncoder(sharp=True)
@@ -329,12 +336,13 @@ def main_joint():
             with torch.no_grad():
                 probe = np.array(small_stars[-64:])
                 xs = data.frames(probe, kf[probe % 8])
-                log(f"[{name}] small stars, weighted L1: now {float(sharp_loss(m.decode(m.encode(xs)), xs)):.4f}, "
-                    f"shipped autoencoder {float(sharp_loss(shipped.decode(shipped.encode(xs)), xs)):.4f}; "
-                    f"latent drift (MSE to stage ae's) {float(F.mse_loss(m.encode(xs), shipped.encode(xs))):.4f}")
+                log(f"[{name}] small stars, weighted L1: now {float(sharp_loss(m.decode(m.encode(xs)), xs)):.4f}" + (
+                    f", shipped autoencoder {float(sharp_loss(shipped.decode(shipped.encode(xs)), xs)):.4f}; "
+                    f"latent drift (MSE to stage ae's) {float(F.mse_loss(m.encode(xs), shipped.encode(xs))):.4f}"
+                    if shipped else ""))
                 ci = np.array(small_stars[:6] + list(np.arange(6) * 37 % data.n))
                 x = data.frames(ci, np.full(12, 12))
-                rows = [x, m.decode(m.encode(x)), shipped.decode(shipped.encode(x))]
+                rows = [x, m.decode(m.encode(x))] + ([shipped.decode(shipped.encode(x))] if shipped else [])
             save_sheet(os.path.join(LOGS, "ae_joint_recon.png"), [list(r) for r in rows], scale=3)
 
         if not run.done():

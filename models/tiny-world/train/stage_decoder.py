@@ -167,9 +167,12 @@ def main(mode):
                    "detail": (60, 2e-4), "stars": (25, 1e-4), "joint": (35, 1e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
-    ae = AutoEncoder(sharp=detail or joint, detail=zc - 4)
-    ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt" if detail else "ae_joint_final.pt" if joint
-                                               else "ae_final.pt")))
+    # for the sample sheets; an autoencoder trained whole from scratch (ae-joint with TW_JOINT_SCRATCH=1, saved as the
+    # ae_final.pt of a new checkpoint folder) has its full-resolution blocks in it
+    ae_state = torch.load(os.path.join(CKPT, "ae_detail_final.pt" if detail else "ae_joint_final.pt" if joint
+                                       else "ae_final.pt"))
+    ae = AutoEncoder(sharp=any(k.startswith("sharp.") for k in ae_state), detail=zc - 4)
+    ae.load_state_dict(ae_state)
     ae.eval()
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
     clip_text, clip_prior = ClipText(V), Prior()
