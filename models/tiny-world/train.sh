@@ -59,6 +59,7 @@ for s in "${stages[@]}"; do
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
     decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # experimental: on ae-detail's 8 channels
     decoder-stars) run decoder-stars decoder-stars_final.pt $PARALLEL stage_decoder.py stars ;;  # star-weighted fine-tune (session 8)
+    decoder-full) run decoder-full decoder-full_final.pt $PARALLEL stage_decoder.py full ;;  # image U-Net straight to the stars-drawn scale U-Net (next recipe)
     decoder-joint) run decoder-joint decoder-joint_final.pt $PARALLEL stage_decoder.py joint ;;  # decoder-stars on ae-joint's latents
     interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)
       if [ -f "$CK/interp3_final.pt" ]; then echo "[interp2] not needed (interp3_final.pt exists)"

@@ -20,6 +20,11 @@ them (session 8, models/tiny-world/README.md).
 joint (session 10, experimental, not shipped: no better through the product): decoder-stars fine-tuned the same way (its draw, lr 1e-4) on the latents of
 the ae-joint stage's autoencoder (its encoder trained again so small stars keep their points,
 pulled towards stage ae's latents so this U-Net only needs to adapt).
+full (session 10, for the next from-scratch recipe): the image U-Net inflated straight into the
+scale stage's U-Net (temporal layers, TextWarp with zoom and locator, motion and scale heads, all
+zero-initialised as each stage's new parts are) and trained with the motion stage's masked
+conditioning, the scale stage's losses and the stars stage's draw, in one stage instead of
+video + motion + scale + stars (330 minutes in the shipped pack). Not yet judged.
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
 features moved by the displacement its words give, from a motion head on the pooled tokens
 that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
@@ -97,11 +102,12 @@ def main(mode):
     setup_threads()
     setup_data_parallel()
     detail = mode == "detail"
-    stars = mode in ("stars", "joint")
+    stars = mode in ("stars", "joint", "full")
     joint = mode == "joint"
-    scaled = mode in ("scale", "detail", "stars", "joint")
-    motion = mode in ("motion", "scale", "detail", "stars", "joint")
-    video = mode in ("video", "motion", "scale", "detail", "stars", "joint")
+    full = mode == "full"
+    scaled = mode in ("scale", "detail", "stars", "joint", "full")
+    motion = mode in ("motion", "scale", "detail", "stars", "joint", "full")
+    video = mode in ("video", "motion", "scale", "detail", "stars", "joint", "full")
     prefix = "joint" if joint else "latents"
     zc = 8 if detail else 4
     torch.manual_seed(2 if video else 3)  # the same initial weights in every process
@@ -115,7 +121,8 @@ def main(mode):
     prior_out = torch.from_numpy(emb["prior_full" if video else "prior_static"].astype(np.float32))
     model = build(V, video, motion, scaled, zc)
     name = {"image": "decoder-image", "video": "decoder-video", "motion": "decoder-motion", "scale": "decoder-scale",
-            "detail": "decoder-detail", "stars": "decoder-stars", "joint": "decoder-joint"}[mode]
+            "detail": "decoder-detail", "stars": "decoder-stars", "joint": "decoder-joint",
+            "full": "decoder-full"}[mode]
     def grow_from(stage, what, new_lr_mult):
         """Loads the previous stage's weights; the tensors it lacks are this stage's new,
         zero-initialised layers. Returns the optimizer's parameter groups (old, new)."""
@@ -131,6 +138,8 @@ def main(mode):
             model.load_state_dict(widened_unet_state(torch.load(os.path.join(CKPT, "decoder-scale_final.pt")), 4, zc - 4))
             log(f"[{name}] from the decoder-scale stage, widened to {zc} latent channels")
             groups = [{"params": list(model.parameters()), "lr_mult": 1.0}]
+        elif full:
+            groups = grow_from("decoder-image", "temporal/TextWarp/heads", 1.0)
         elif stars:
             groups = grow_from("decoder-stars" if joint else "decoder-scale", "(none)", 1.0)
         elif scaled:
@@ -164,7 +173,8 @@ def main(mode):
     opt = torch.optim.AdamW(groups, lr=5e-4, weight_decay=0.0)
     ema = EMA(model, 0.998)
     minutes, lr = {"image": (25, 8e-4), "video": (165, 6e-4), "motion": (90, 3e-4), "scale": (50, 2e-4),
-                   "detail": (60, 2e-4), "stars": (25, 1e-4), "joint": (35, 1e-4)}[mode]
+                   "detail": (60, 2e-4), "stars": (25, 1e-4), "joint": (35, 1e-4),
+                   "full": (120, 6e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
     # for the sample sheets; an autoencoder trained whole from scratch (ae-joint with TW_JOINT_SCRATCH=1, saved as the
