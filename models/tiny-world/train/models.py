@@ -87,8 +87,9 @@ def autoencoder_from(ae_state, decoder_state=None, sharp_state=None, sharp=False
     """The AutoEncoder from its stages' state dicts: ae (encoder, first decoder, latent
     statistics), ae-dec's decoder, ae-sharp's decoder + full-resolution blocks (keys "dec.*",
     "sharp.*", the AutoEncoder's own). With sharp=True and no sharp_state the blocks start at
-    zero (the ae-sharp stage's start)."""
-    ae = AutoEncoder(sharp=sharp or sharp_state is not None)
+    zero (the ae-sharp stage's start). An ae_state with the blocks in it (an autoencoder trained
+    whole, stage ae-scratch) gives them too."""
+    ae = AutoEncoder(sharp=sharp or sharp_state is not None or any(k.startswith("sharp.") for k in ae_state))
     missing, unexpected = ae.load_state_dict(ae_state, strict=False)
     if unexpected or any(not k.startswith("sharp.") for k in missing):
         raise ValueError(f"autoencoder state: missing {missing}, unexpected {unexpected}")

@@ -274,14 +274,17 @@ def main_joint():
     every keyframe's new latents, joint_XXXXX.npy.
     TW_JOINT_SCRATCH=1: the same training from random weights, no pull, 35 minutes, then the
     latent statistics baked in as stage ae does: whether one stage can replace ae + ae-dec +
-    ae-sharp (92 minutes) in a from-scratch recipe (run it in a checkpoint folder of its own,
-    TW_CKPT, as its latents are a new space)."""
-    name = "ae-joint"
+    ae-sharp (92 minutes) in a from-scratch recipe. It is a stage of its own, `ae-scratch`
+    (ae-scratch.pt, ae_scratch_final.pt, scratch_XXXXX.npy, logs/ae_scratch_recon.png), so it
+    never resumes or skips on ae-joint's files; its latents are a new space, for a new
+    checkpoint folder's diffusion stages (there: ae_final.pt and latents_XXXXX.npy)."""
     scratch = os.environ.get("TW_JOINT_SCRATCH") == "1"
+    name, prefix = ("ae-scratch", "scratch") if scratch else ("ae-joint", "joint")
     rng, data, kf = stage_start(12)
-    final = os.path.join(CKPT, "ae_joint_final.pt")
-    ae = AutoEncoder(sharp=True)
+    final = os.path.join(CKPT, f"ae_{prefix}_final.pt")
+    sheet_path = os.path.join(LOGS, f"ae_{prefix}_recon.png")
     if os.path.exists(final):
+        ae = AutoEncoder(sharp=True)
         ae.load_state_dict(torch.load(final))
     else:
         ae = AutoEncoder(sharp=True) if scratch else sharp_autoencoder()
@@ -343,7 +346,7 @@ def main_joint():
                 ci = np.array(small_stars[:6] + list(np.arange(6) * 37 % data.n))
                 x = data.frames(ci, np.full(12, 12))
                 rows = [x, m.decode(m.encode(x))] + ([shipped.decode(shipped.encode(x))] if shipped else [])
-            save_sheet(os.path.join(LOGS, "ae_joint_recon.png"), [list(r) for r in rows], scale=3)
+            save_sheet(sheet_path, [list(r) for r in rows], scale=3)
 
         if not run.done():
             run.loop(step, log_every=50, on_checkpoint=sheet)
@@ -359,9 +362,9 @@ def main_joint():
         torch.save(ae.state_dict(), final)
     ae.eval()
     with torch.no_grad():
-        encode_keyframes(data, "joint", 4, ae.encode, name)
-    log(f"[{name}] done (logs/ae_joint_recon.png rows: truth, this autoencoder, the shipped one; the first 6 columns "
-        "are small stars)")
+        encode_keyframes(data, prefix, 4, ae.encode, name)
+    log(f"[{name}] done (logs/{os.path.basename(sheet_path)} rows: truth, this autoencoder, the shipped one when its "
+        "checkpoints are there; the first 6 columns are small stars)")
 
 
 def caption_embeddings(data):

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from common import (Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
                     ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients)
-from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state
+from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state, autoencoder_from
 from stage_ae import load_latents
 
 UNET_CFG = dict(ch=(32, 64, 128), nres=1, emb=256, text_c=128)
@@ -177,12 +177,12 @@ def main(mode):
                    "full": (120, 6e-4)}[mode]
     run = Run(name, {"model": model}, opt, minutes=minutes, lr=lr, warmup=100, ema=ema, min_lr_frac=0.1)
     B = int(os.environ.get("TW_BATCH", 12 if video else 48))
-    # for the sample sheets; an autoencoder trained whole from scratch (ae-joint with TW_JOINT_SCRATCH=1, saved as the
-    # ae_final.pt of a new checkpoint folder) has its full-resolution blocks in it
-    ae_state = torch.load(os.path.join(CKPT, "ae_detail_final.pt" if detail else "ae_joint_final.pt" if joint
-                                       else "ae_final.pt"))
-    ae = AutoEncoder(sharp=any(k.startswith("sharp.") for k in ae_state), detail=zc - 4)
-    ae.load_state_dict(ae_state)
+    # for the sample sheets (an ae_final.pt trained whole from scratch, stage ae-scratch, has its full-resolution blocks)
+    if detail:
+        ae = AutoEncoder(sharp=True, detail=zc - 4)
+        ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_detail_final.pt")))
+    else:
+        ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_joint_final.pt" if joint else "ae_final.pt")))
     ae.eval()
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
     clip_text, clip_prior = ClipText(V), Prior()
