@@ -18,8 +18,19 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 T=models/tiny-world/train
-CK=${TW_CKPT:-$T/checkpoints}
-mkdir -p "$T/logs" "$CK"
+# TW_RECIPE=v2: the from-scratch recipe of sessions 10-11 (a scratch autoencoder, decoder-image, then
+# decoder-full in place of video + motion + scale + stars) in its own folder, checkpoints-v2, so it
+# can never resume or skip on the shipped recipe's files.
+RECIPE=${TW_RECIPE:-v1}
+case $RECIPE in
+  v1) CK=${TW_CKPT:-$T/checkpoints} ;;
+  v2) CK=${TW_CKPT:-$T/checkpoints-v2} ;;
+  *) echo "TW_RECIPE must be v1 or v2, not '$RECIPE'" >&2; exit 2 ;;
+esac
+# v2's logs and sample sheets go to logs/v2, beside (never over) the shipped recipe's
+LOGDIR=$T/logs; [ "$RECIPE" = v2 ] && LOGDIR=$T/logs/v2
+mkdir -p "$CK" "$LOGDIR"
+export TW_CKPT=$(cd "$CK" && pwd) TW_LOGS=$(cd "$LOGDIR" && pwd)
 # Large allocations are otherwise returned to the kernel and page-faulted back in on every
 # op; in our VM that made elementwise ops 10-100x slower.
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456
@@ -35,13 +46,19 @@ if [ "${TW_PROCS:-1}" -gt 1 ]; then
 fi
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale decoder-stars interp interp3 vclip export)
+if [ ${#stages[@]} -eq 0 ]; then
+  if [ "$RECIPE" = v2 ]; then
+    stages=(ae-scratch clip decoder-image decoder-full interp interp3 vclip export)
+  else
+    stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale decoder-stars interp interp3 vclip export)
+  fi
+fi
 
 run() {  # run <stage> <done-file> <script args...>
   local name=$1 done=$2; shift 2
   if [ -n "$done" ] && [ -f "$CK/$done" ]; then echo "[$name] already done ($done)"; return; fi
-  echo "[$name] starting, log: $T/logs/$name.log"
-  (cd "$T" && $PY "$@") 2>&1 | tee -a "$T/logs/$name.log"
+  echo "[$name] starting, log: $LOGDIR/$name.log"
+  (cd "$T" && $PY "$@") 2>&1 | tee -a "$LOGDIR/$name.log"
 }
 
 for s in "${stages[@]}"; do
@@ -51,6 +68,15 @@ for s in "${stages[@]}"; do
     ae-dec) run ae-dec ae_decoder_final.pt stage_aedec.py ;;
     ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
     ae-joint) run ae-joint joint_05500.npy stage_aedec.py joint ;;  # the encoder trained again with the decoder (session 10)
+    ae-scratch)  # the autoencoder trained whole from random weights (v2); its files become ae_final.pt and latents_*
+      TW_JOINT_SCRATCH=1 run ae-scratch scratch_05500.npy stage_aedec.py joint
+      if [ ! -e "$CK/ae_final.pt" ]; then
+        ln -s ae_scratch_final.pt "$CK/ae_final.pt"
+        for f in "$CK"/scratch_*.npy; do ln -sf "$(basename "$f")" "$CK/latents_${f##*/scratch_}"; done
+      elif [ "$(readlink "$CK/ae_final.pt")" != ae_scratch_final.pt ]; then
+        echo "[ae-scratch] $CK/ae_final.pt is another autoencoder: the stages after this one would read it; use TW_RECIPE=v2 (its own folder)" >&2
+        exit 1
+      fi ;;
     ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # experimental: 4 more latent channels (small stars' points)
     ae-predict) run ae-predict ae_predict_final.pt stage_aedec.py predict ;;  # experimental: those channels from the 4 + the text (after decoder-scale)
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;

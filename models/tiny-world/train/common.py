@@ -11,7 +11,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 PACK = os.environ.get("TW_PACK", os.path.dirname(HERE))
 DATA = os.environ.get("TW_DATA", os.path.join(REPO, "data", "tiny-world"))
 CKPT = os.environ.get("TW_CKPT", os.path.join(HERE, "checkpoints"))
-LOGS = os.path.join(HERE, "logs")
+LOGS = os.environ.get("TW_LOGS", os.path.join(HERE, "logs"))  # sample sheets; train.sh sets logs/v2 for TW_RECIPE=v2
 OUT = os.environ.get("TW_OUT", os.path.dirname(HERE))  # where ONNX files + manifest go
 KEYFRAMES = list(range(0, 29, 4))
 

@@ -144,6 +144,11 @@ def main():
         sd, how = load_ck("decoder-joint")
         unet.load_state_dict(sd)
         notes["decoder"] = "scale stage, stars and joint-latent fine-tunes, " + how
+    elif has("decoder-full"):  # the next recipe: the image U-Net trained straight into the scale U-Net (session 10-11)
+        unet = build(V, True, motion=True, scale=True)
+        sd, how = load_ck("decoder-full")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "full stage, " + how
     elif has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
         unet = build(V, True, motion=True, scale=True)
         # session 8's star-weighted fine-tune of it (stage decoder-stars) when it exists; TW_STARS=0: the scale stage's
