@@ -29,8 +29,16 @@ case $RECIPE in
 esac
 # v2's logs and sample sheets go to logs/v2, beside (never over) the shipped recipe's
 LOGDIR=$T/logs; [ "$RECIPE" = v2 ] && LOGDIR=$T/logs/v2
-mkdir -p "$CK" "$LOGDIR"
-export TW_CKPT=$(cd "$CK" && pwd) TW_LOGS=$(cd "$LOGDIR" && pwd)
+# and its pack goes into that folder (pack/tiny-world; npm run eval:tiny -- --models <folder>/pack),
+# never over the shipped one in models/tiny-world
+OUTDIR=${TW_OUT:-models/tiny-world}
+if [ "$RECIPE" = v2 ] && [ -z "${TW_OUT:-}" ]; then
+  OUTDIR=$CK/pack/tiny-world
+  mkdir -p "$CK/pack"
+  [ -e "$CK/pack/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$CK/pack/realesrgan"  # the upscale node's pack
+fi
+mkdir -p "$CK" "$LOGDIR" "$OUTDIR"
+export TW_CKPT=$(cd "$CK" && pwd) TW_LOGS=$(cd "$LOGDIR" && pwd) TW_OUT=$(cd "$OUTDIR" && pwd)
 # Large allocations are otherwise returned to the kernel and page-faulted back in on every
 # op; in our VM that made elementwise ops 10-100x slower.
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456
@@ -69,14 +77,14 @@ for s in "${stages[@]}"; do
     ae-sharp) run ae-sharp ae_sharp_final.pt stage_aedec.py sharp ;;  # full-resolution blocks: stars keep their points
     ae-joint) run ae-joint joint_05500.npy stage_aedec.py joint ;;  # the encoder trained again with the decoder (session 10)
     ae-scratch)  # the autoencoder trained whole from random weights (v2); its files become ae_final.pt and latents_*
-      TW_JOINT_SCRATCH=1 run ae-scratch scratch_05500.npy stage_aedec.py joint
-      if [ ! -e "$CK/ae_final.pt" ]; then
-        ln -s ae_scratch_final.pt "$CK/ae_final.pt"
-        for f in "$CK"/scratch_*.npy; do ln -sf "$(basename "$f")" "$CK/latents_${f##*/scratch_}"; done
-      elif [ "$(readlink "$CK/ae_final.pt")" != ae_scratch_final.pt ]; then
-        echo "[ae-scratch] $CK/ae_final.pt is another autoencoder: the stages after this one would read it; use TW_RECIPE=v2 (its own folder)" >&2
+      # checked before training: in a folder with another ae_final.pt the later stages would read that one
+      if [ -e "$CK/ae_final.pt" ] && [ "$(readlink "$CK/ae_final.pt")" != ae_scratch_final.pt ]; then
+        echo "[ae-scratch] $CK/ae_final.pt is another autoencoder; run this stage with TW_RECIPE=v2 and no TW_CKPT (or an empty TW_CKPT folder)" >&2
         exit 1
-      fi ;;
+      fi
+      TW_JOINT_SCRATCH=1 run ae-scratch scratch_05500.npy stage_aedec.py joint
+      [ -e "$CK/ae_final.pt" ] || ln -s ae_scratch_final.pt "$CK/ae_final.pt"
+      for f in "$CK"/scratch_*.npy; do ln -sfn "$(basename "$f")" "$CK/latents_${f##*/scratch_}"; done ;;
     ae-detail) run ae-detail detail_05500.npy stage_aedec.py detail ;;  # experimental: 4 more latent channels (small stars' points)
     ae-predict) run ae-predict ae_predict_final.pt stage_aedec.py predict ;;  # experimental: those channels from the 4 + the text (after decoder-scale)
     decoder-image) run decoder-image decoder-image_final.pt $PARALLEL stage_decoder.py image ;;

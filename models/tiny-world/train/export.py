@@ -144,11 +144,6 @@ def main():
         sd, how = load_ck("decoder-joint")
         unet.load_state_dict(sd)
         notes["decoder"] = "scale stage, stars and joint-latent fine-tunes, " + how
-    elif has("decoder-full"):  # the next recipe: the image U-Net trained straight into the scale U-Net (session 10-11)
-        unet = build(V, True, motion=True, scale=True)
-        sd, how = load_ck("decoder-full")
-        unet.load_state_dict(sd)
-        notes["decoder"] = "full stage, " + how
     elif has("decoder-scale"):  # + the words' scale in every TextWarp (session 5)
         unet = build(V, True, motion=True, scale=True)
         # session 8's star-weighted fine-tune of it (stage decoder-stars) when it exists; TW_STARS=0: the scale stage's
@@ -157,6 +152,11 @@ def main():
         how = ("stars fine-tune, " if stars else "") + how
         unet.load_state_dict(sd)
         notes["decoder"] = "scale stage, " + how
+    elif has("decoder-full"):  # the next recipe: the image U-Net trained straight into the scale U-Net (recipe v2, sessions 10-11; its folder has no decoder-scale)
+        unet = build(V, True, motion=True, scale=True)
+        sd, how = load_ck("decoder-full")
+        unet.load_state_dict(sd)
+        notes["decoder"] = "full stage, " + how
     elif has("decoder-motion"):  # the video U-Net + TextWarp layers (session 3)
         unet = build(V, True, motion=True)
         sd, how = load_ck("decoder-motion")
