@@ -4,9 +4,10 @@
 # interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (experiments, not
 # shipped): session 7's ae-detail, decoder-detail, then TW_DETAIL=1 for export; session 8's
 # ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export; session 10's
-# ae-joint, decoder-joint, then TW_JOINT=1 for export. Every stage resumes from its
-# checkpoint in train/checkpoints/ and is skipped when its output exists, so re-running
-# after an interruption continues where it stopped. Logs: train/logs/<stage>.log.
+# ae-joint, decoder-joint, then TW_JOINT=1 for export. TW_RECIPE=v2 (below): ae-scratch -> clip ->
+# decoder-image -> decoder-full -> interp -> interp3 -> vclip -> export. Every stage resumes from its
+# checkpoint in train/checkpoints/ (v2: checkpoints-v2/) and is skipped when its output exists, so
+# re-running after an interruption continues where it stopped. Logs: train/logs/<stage>.log (v2: logs/v2/).
 #   bash models/tiny-world/train.sh            # everything
 #   bash models/tiny-world/train.sh ae clip    # only these stages
 # Stage lengths are time boxes in minutes of training, overridable per stage, e.g.
@@ -19,24 +20,18 @@ cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 T=models/tiny-world/train
 # TW_RECIPE=v2: the from-scratch recipe of sessions 10-11 (a scratch autoencoder, decoder-image, then
-# decoder-full in place of video + motion + scale + stars) in its own folder, checkpoints-v2, so it
-# can never resume or skip on the shipped recipe's files.
+# decoder-full in place of video + motion + scale + stars) with a checkpoint folder, logs and pack
+# of its own (checkpoints-v2, logs/v2, checkpoints-v2/pack/tiny-world beside a link to
+# models/realesrgan, for `eval:tiny --models`), so it never resumes, skips or overwrites on the
+# shipped recipe's files or the shipped pack.
 RECIPE=${TW_RECIPE:-v1}
 case $RECIPE in
-  v1) CK=${TW_CKPT:-$T/checkpoints} ;;
-  v2) CK=${TW_CKPT:-$T/checkpoints-v2} ;;
+  v1) CK=${TW_CKPT:-$T/checkpoints}; LOGDIR=$T/logs; OUTDIR=${TW_OUT:-models/tiny-world} ;;
+  v2) CK=${TW_CKPT:-$T/checkpoints-v2}; LOGDIR=$T/logs/v2; OUTDIR=${TW_OUT:-$CK/pack/tiny-world}
+      mkdir -p "$CK/pack"
+      [ -e "$CK/pack/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$CK/pack/realesrgan" ;;
   *) echo "TW_RECIPE must be v1 or v2, not '$RECIPE'" >&2; exit 2 ;;
 esac
-# v2's logs and sample sheets go to logs/v2, beside (never over) the shipped recipe's
-LOGDIR=$T/logs; [ "$RECIPE" = v2 ] && LOGDIR=$T/logs/v2
-# and its pack goes into that folder (pack/tiny-world; npm run eval:tiny -- --models <folder>/pack),
-# never over the shipped one in models/tiny-world
-OUTDIR=${TW_OUT:-models/tiny-world}
-if [ "$RECIPE" = v2 ] && [ -z "${TW_OUT:-}" ]; then
-  OUTDIR=$CK/pack/tiny-world
-  mkdir -p "$CK/pack"
-  [ -e "$CK/pack/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$CK/pack/realesrgan"  # the upscale node's pack
-fi
 mkdir -p "$CK" "$LOGDIR" "$OUTDIR"
 export TW_CKPT=$(cd "$CK" && pwd) TW_LOGS=$(cd "$LOGDIR" && pwd) TW_OUT=$(cd "$OUTDIR" && pwd)
 # Large allocations are otherwise returned to the kernel and page-faulted back in on every
@@ -102,6 +97,6 @@ for s in "${stages[@]}"; do
     vclip) run vclip vclip_final.pt stage_vclip.py ;;  # video-text scorer that reranks candidates
     interp-v1) run interp interp_final.pt stage_interp.py ;;  # v1 (blend + residual), kept for comparison
     export) run export "" export.py && node "$T/verify_onnx.cjs" ;;
-    *) echo "unknown stage $s"; exit 1 ;;
+    *) echo "unknown stage '$s' (the stages are the cases of models/tiny-world/train.sh)" >&2; exit 1 ;;
   esac
 done

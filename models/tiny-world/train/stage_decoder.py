@@ -24,7 +24,8 @@ full (session 10, for the next from-scratch recipe): the image U-Net inflated st
 scale stage's U-Net (temporal layers, TextWarp with zoom and locator, motion and scale heads, all
 zero-initialised as each stage's new parts are) and trained with the motion stage's masked
 conditioning, the scale stage's losses and the stars stage's draw, in one stage instead of
-video + motion + scale + stars (330 minutes in the shipped pack). Not yet judged.
+video + motion + scale + stars (330 minutes in the shipped pack). Judged in session 11 (recipe v2, on the
+scratch autoencoder's latents): after 120 minutes motion as the shipped U-Net's, shapes still blobs (10/60).
 motion: the video U-Net plus TextWarp layers (models.py: keyframe k sees keyframe 0's
 features moved by the displacement its words give, from a motion head on the pooled tokens
 that is also supervised with the clips' true centroid tracks) and a words x keyframe FiLM
