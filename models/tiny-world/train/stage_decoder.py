@@ -45,7 +45,9 @@ from common import (Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads, 
 from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state, autoencoder_from
 from stage_ae import load_latents
 
-UNET_CFG = dict(ch=(32, 64, 128), nres=1, emb=256, text_c=128)
+# TW_UNET_CH / TW_UNET_NRES: a wider U-Net for experiments (session 12); the shipped pack's is 32,64,128 x 1
+UNET_CFG = dict(ch=tuple(int(c) for c in os.environ.get("TW_UNET_CH", "32,64,128").split(",")),
+                nres=int(os.environ.get("TW_UNET_NRES", "1")), emb=256, text_c=128)
 PROMPTS = ["a red star moving left on a white background", "a big blue heart growing on a black background",
            "a small yellow triangle moving up on a navy background", "a green diamond bouncing on a sand background",
            "a purple circle shrinking on a gray background", "an orange square standing still on a black background"]
