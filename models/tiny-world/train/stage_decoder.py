@@ -280,8 +280,9 @@ def main(mode):
             with torch.no_grad():
                 px2 = ae.decode(z2[:, :, 0]).reshape(3, len(PROMPTS), 3, 64, 64).permute(1, 0, 2, 3, 4)
             px = torch.cat([px, px2], 1)
-        save_sheet(os.path.join(LOGS, f"{name}_samples.png"), [list(r) for r in px], scale=2)
-        log(f"[{name}] samples at step {stepno} -> logs/{name}_samples.png (rows: {PROMPTS})")
+        sheet = os.path.join(LOGS, f"{name}_samples.png")
+        save_sheet(sheet, [list(r) for r in px], scale=2)
+        log(f"[{name}] samples at step {stepno} -> {sheet} (rows: {PROMPTS})")
 
     if not run.done():
         n_ck = [0]
