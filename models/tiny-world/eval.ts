@@ -163,6 +163,8 @@ interface PromptResult {
 }
 
 interface PackInfo {
+  /** The pack folder judged, relative to the repository when inside it (--models may point elsewhere). */
+  dir: string;
   decoderSha256: string;
   files: Record<string, string>;
 }
@@ -173,9 +175,12 @@ function packInfo(models: ModelRuntime, modelsDir: string): PackInfo {
   for (const [role, model] of Object.entries(manifest.models)) files[role] = model.sha256;
   const decoder = manifest.models.decoder;
   if (decoder === undefined) throw new Error(`pack "${PACK}" has no decoder`);
-  const actual = sha256File(path.join(modelsDir, PACK, decoder.file));
-  if (actual !== decoder.sha256) throw new Error(`models/${PACK}/${decoder.file} has sha256 ${actual} but the manifest says ${decoder.sha256} (is the pack being rewritten?)`);
-  return { decoderSha256: actual, files };
+  const packDir = path.join(modelsDir, PACK);
+  const relative = path.relative(ROOT_DIR, packDir);
+  const dir = relative.startsWith('..') || path.isAbsolute(relative) ? packDir : relative;
+  const actual = sha256File(path.join(packDir, decoder.file));
+  if (actual !== decoder.sha256) throw new Error(`${dir}/${decoder.file} has sha256 ${actual} but the manifest says ${decoder.sha256} (is the pack being rewritten?)`);
+  return { dir, decoderSha256: actual, files };
 }
 
 async function main(): Promise<void> {
@@ -202,7 +207,7 @@ async function main(): Promise<void> {
     }
     pack = packInfo(models, modelsDir);
     prepared = prepareEvalWorkflow(baseWorkflow(args), registry, { keepExport: false });
-    console.log(`eval:tiny: pack ${PACK}, decoder.onnx sha256 ${pack.decoderSha256}`);
+    console.log(`eval:tiny: pack ${pack.dir}, decoder.onnx sha256 ${pack.decoderSha256}`);
     console.log(`eval:tiny: judging the frames of node "${prepared.judgedNode}" (what the export node encodes)`);
     for (const note of prepared.notes) console.log(`eval:tiny: NOTE ${note}`);
   }
@@ -324,12 +329,13 @@ async function main(): Promise<void> {
     };
     writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(resultsJson, null, 1)}\n`);
 
+    const ablationTime = Number.isFinite(timing.ablationMedianMs) ? seconds(timing.ablationMedianMs) : 'not run';
     const pct = (t: { passed: number; judged: number } | null) => (t === null || t.judged === 0 ? 'not run' : `${((100 * t.passed) / t.judged).toFixed(1)}% (${t.passed}/${t.judged})`);
     const md = [
       '# tiny-world eval',
       '',
       `Written by \`${command}\` (models/tiny-world/eval.ts) on ${resultsJson.createdAt}.`,
-      pack ? `Pack: models/${PACK}, decoder.onnx sha256 \`${pack.decoderSha256}\`.` : 'No pack: renderer (ceiling) only.',
+      pack ? `Pack: ${pack.dir}, decoder.onnx sha256 \`${pack.decoderSha256}\`.` : 'No pack: renderer (ceiling) only.',
       `Prompts: ${describePrompts(prompts)} (seed ${args.seed}).`,
       ...(partial ? [`**Partial:** ${completed} of ${count} prompts generated, ${ablationCompleted} of them again without decoder text, when this was written (the run was still going or was cut short).`] : []),
       `Judged: ${framesNote}, with \`judge()\` of models/tiny-world/world/analyze.ts against the attributes each prompt names.`,
@@ -342,7 +348,7 @@ async function main(): Promise<void> {
       '',
       summaries.ours
         ? `Time per video through the engine (default workflow, warm sessions after the first): median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)}, ` +
-          `max ${seconds(timing.oursMaxMs ?? NaN)}; without decoder text median ${seconds(timing.ablationMedianMs)}; judging ${timing.judgeMeanMs} ms per video; whole eval ${timing.totalSeconds} s. ` +
+          `max ${seconds(timing.oursMaxMs ?? NaN)}; without decoder text median ${ablationTime}; judging ${timing.judgeMeanMs} ms per video; whole eval ${timing.totalSeconds} s. ` +
           `Mean per node (first video, which loads the sessions, left out): ${Object.entries(timing.nodeMeanMs).map(([node, ms]) => `${node} ${ms} ms`).join(', ')}.`
         : `Whole run ${timing.totalSeconds} s.`,
       mp4Check ? `mp4 check (first prompt, exported and decoded again): ${JSON.stringify(mp4Check)}.` : '',
@@ -371,7 +377,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     writeFileSync(path.join(outDir, 'results.md'), md);
-    return { table, wholeTupleSummary, pct, timing, framesNote, sheetFiles, summaries };
+    return { table, wholeTupleSummary, pct, timing, ablationTime, framesNote, sheetFiles, summaries };
   };
 
   const labelOf = (prompt: EvalPrompt) => `${String(prompt.index + 1).padStart(String(count).length)}/${count}`;
@@ -432,7 +438,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const { table, wholeTupleSummary, pct, timing, framesNote, sheetFiles, summaries } = await writeReport();
+  const { table, wholeTupleSummary, pct, timing, ablationTime, framesNote, sheetFiles, summaries } = await writeReport();
   rmSync(workDir, { recursive: true, force: true });
   await models?.release();
 
@@ -444,10 +450,10 @@ async function main(): Promise<void> {
       `no decoder text ${pct(wholeTupleSummary.ablation)}, renderer ${pct(wholeTupleSummary.ceiling)}`,
   );
   if (summaries.ours) {
-    console.log(`time per video: median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)} (no decoder text: median ${seconds(timing.ablationMedianMs)}); whole eval ${timing.totalSeconds} s`);
+    console.log(`time per video: median ${seconds(timing.oursMedianMs)}, mean ${seconds(timing.oursMeanMs)} (no decoder text: median ${ablationTime}); whole eval ${timing.totalSeconds} s`);
     console.log(`mean per node: ${Object.entries(timing.nodeMeanMs).map(([node, ms]) => `${node} ${ms} ms`).join(', ')}`);
   }
-  console.log(`pack: ${pack ? `decoder.onnx sha256 ${pack.decoderSha256}` : 'none (renderer only)'}; judged: ${framesNote}`);
+  console.log(`pack: ${pack ? `${pack.dir}, decoder.onnx sha256 ${pack.decoderSha256}` : 'none (renderer only)'}; judged: ${framesNote}`);
   for (const key of [...ATTRIBUTES, 'overall'] as const) {
     const tally = summaries.ours?.[key];
     const target = TARGETS[key];

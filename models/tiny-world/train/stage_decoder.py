@@ -40,7 +40,7 @@ import os, sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import (Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
+from common import (Data, Run, EMA, CKPT, LOGS, HERE, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
                     ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients)
 from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state, autoencoder_from
 from stage_ae import load_latents
@@ -282,7 +282,8 @@ def main(mode):
             px = torch.cat([px, px2], 1)
         sheet = os.path.join(LOGS, f"{name}_samples.png")
         save_sheet(sheet, [list(r) for r in px], scale=2)
-        log(f"[{name}] samples at step {stepno} -> {sheet} (rows: {PROMPTS})")
+        shown = os.path.relpath(sheet, HERE)  # train/-relative in logs that get committed, absolute outside it
+        log(f"[{name}] samples at step {stepno} -> {sheet if shown.startswith('..') else shown} (rows: {PROMPTS})")
 
     if not run.done():
         n_ck = [0]
