@@ -43,6 +43,16 @@ export const ManifestSchema = z
         latentHeight: z.number().int().positive(),
         fps: z.number().positive(),
         interpolation: z.number().int().positive(),
+        /**
+         * The decoder and latent codec also run at `scale` x the size (dynamic height and
+         * width), so the refine node can redraw keyframes there. `words`: how the prompt reads
+         * at that scale, for words that name a size relative to the decoder's latent cells (a
+         * "small" object at 2x is as many cells across as a "big" one at 1x): each listed word
+         * is replaced by its value, or left out when the value is null.
+         */
+        refine: z
+          .object({ scale: z.number().int().min(2).max(4), words: z.record(z.string(), z.string().nullable()).default({}) })
+          .optional(),
       })
       .optional(),
     schedule: z

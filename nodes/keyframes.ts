@@ -11,9 +11,10 @@
 import { z } from 'zod';
 import { defineNode, type ExecContext } from './core/definition';
 import type { FrameSet } from './core/values';
-import { ddimStep, ddimTimesteps, guide, noiseTo, predictX0 } from './lib/ddim';
-import { framesToTensor, resizeFrame, toVideoLayout } from './lib/frames';
+import { ddimTimesteps, noiseTo } from './lib/ddim';
+import { framesToTensor, fromVideoLayout, resizeFrame, toVideoLayout } from './lib/frames';
 import { decodeLatentFrames, firstFloatOutput, packParam, videoPack } from './lib/pack';
+import { denoise, repeat, tokenRows } from './lib/sample';
 
 type Pack = ReturnType<typeof videoPack>;
 
@@ -128,47 +129,33 @@ export const keyframesNode = defineNode({
       x = ctx.rng.fillNormal(new Float32Array(N * size));
     }
 
-    const useGuidance = p.guidance !== 1;
-    const batch = (useGuidance ? 2 : 1) * N;
-    const T = inputs.text.tokens.length;
-    // the unconditional rows (guidance) and the ablation's rows stay all padding
-    const tokens = tokenRows(inputs.text.tokens, batch, p.decoderText ? N : 0);
     const E = pack.embeddingSize;
-    const embedding = new Float32Array(batch * E);
+    const embedding = new Float32Array(E);
     if (inputs.embedding) {
       if (inputs.embedding.pack !== p.pack) throw new Error(`input "embedding" comes from pack "${inputs.embedding.pack}", but this node uses "${p.pack}"`);
-      for (let n = 0; n < N; n++) embedding.set(inputs.embedding.embedding.subarray(0, E), n * E);
+      embedding.set(inputs.embedding.embedding.subarray(0, E));
     }
     // what the latent decoder reads of the prompt (a pack's decoder may draw what the words name)
     const decoderTextEmbedding = p.decoderText ? inputs.text.embedding : null;
-    const knownBatch = repeat(known, batch);
-    const maskBatch = repeat(mask, batch);
-    const latentDims = [batch, C, F, video.latentHeight, video.latentWidth];
-
-    let x0 = x;
-    for (let i = 0; i < timesteps.length; i++) {
-      ctx.throwIfAborted();
-      const t = timesteps[i]!;
-      const out = await ctx.models.run(p.pack, 'decoder', {
-        latents: { data: repeat(x, useGuidance ? 2 : 1), dims: latentDims },
-        timestep: { data: new Float32Array(batch).fill(t), dims: [batch] },
-        tokens: { data: tokens, dims: [batch, T] },
-        image_embedding: { data: embedding, dims: [batch, E] },
-        known: { data: knownBatch, dims: latentDims },
-        mask: { data: maskBatch, dims: [batch, 1, F, video.latentHeight, video.latentWidth] },
-      });
-      const prediction = firstFloatOutput(out, `the decoder of "${p.pack}"`);
-      const cond = prediction.subarray(0, N * size);
-      const guided = useGuidance ? guide(cond, prediction.subarray(N * size, 2 * N * size), p.guidance) : Float32Array.from(cond);
-      x0 = predictX0(x, guided, alphas[t]!, schedule.prediction);
-      const next = timesteps[i + 1];
-      x = next === undefined ? x0 : ddimStep(x, x0, alphas[t]!, alphas[next]!);
-      ctx.progress(i + 1, timesteps.length, `step ${i + 1}/${timesteps.length}`);
-      if (next !== undefined && ctx.previewing) {
-        const estimate = await decodeVideo(ctx, pack, p.pack, x0.subarray(0, size), givenFrames, decoderTextEmbedding);
-        ctx.preview(estimate, { kind: 'step', step: i + 1, steps: timesteps.length, firstFrame: 0, count: F });
-      }
-    }
+    const x0 = await denoise(ctx, {
+      pack: p.pack,
+      schedule,
+      x,
+      rows: N,
+      timesteps,
+      guidance: p.guidance,
+      tokens: inputs.text.tokens,
+      tokensFilled: p.decoderText, // the ablation's rows stay all padding
+      embedding,
+      known,
+      mask,
+      dims: { C, F, h: video.latentHeight, w: video.latentWidth },
+      onStep: async (step, estimate) => {
+        if (!ctx.previewing) return;
+        const frames = await decodeVideo(ctx, pack, p.pack, estimate.subarray(0, size), givenFrames, decoderTextEmbedding);
+        ctx.preview(frames, { kind: 'step', step, steps: timesteps.length, firstFrame: 0, count: F });
+      },
+    });
     const frames =
       N > 1
         ? await bestCandidate(ctx, pack, p.pack, x0, N, inputs.text, givenFrames, decoderTextEmbedding)
@@ -234,13 +221,6 @@ async function bestCandidate(
   return candidates[best]!;
 }
 
-/** `rows` rows of token ids (int64), the first `filled` of them holding `ids`, the rest padding (0). */
-function tokenRows(ids: readonly number[], rows: number, filled: number): BigInt64Array {
-  const out = new BigInt64Array(rows * ids.length);
-  for (let r = 0; r < filled; r++) ids.forEach((id, i) => (out[r * ids.length + i] = BigInt(id)));
-  return out;
-}
-
 function dot(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
@@ -252,13 +232,6 @@ function normalised(v: Float32Array): Float32Array {
   for (const value of v) norm += value * value;
   const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
   return v.map((value) => value * scale);
-}
-
-function repeat(data: Float32Array, times: number): Float32Array {
-  if (times === 1) return data;
-  const out = new Float32Array(data.length * times);
-  for (let i = 0; i < times; i++) out.set(data, i * data.length);
-  return out;
 }
 
 async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, frames: Uint8Array[]): Promise<Float32Array> {
@@ -285,11 +258,7 @@ async function decodeVideo(
   const F = video.keyframes;
   const C = video.latentChannels;
   const plane = video.latentWidth * video.latentHeight;
-  const perFrame = new Float32Array(latents.length);
-  for (let f = 0; f < F; f++) {
-    for (let c = 0; c < C; c++) perFrame.set(latents.subarray((c * F + f) * plane, (c * F + f + 1) * plane), (f * C + c) * plane);
-  }
-  const frames = await decodeLatentFrames(ctx.models, packName, perFrame, F, textEmbedding);
+  const frames = await decodeLatentFrames(ctx.models, packName, fromVideoLayout(latents, C, plane, F), F, textEmbedding);
   for (const g of given) frames[g.index] = g.frame;
   return { width: video.width, height: video.height, fps: video.fps / video.interpolation, frames };
 }

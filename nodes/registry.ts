@@ -12,6 +12,7 @@ import { keyframesNode } from './keyframes';
 import { previewNode } from './preview';
 import { priorNode } from './prior';
 import { promptNode } from './prompt';
+import { refineNode } from './refine';
 import { upscaleNode } from './upscale';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,6 +22,7 @@ export const registry = {
   prompt: promptNode,
   prior: priorNode,
   keyframes: keyframesNode,
+  refine: refineNode,
   'encode-image': encodeImageNode,
   preview: previewNode,
   interpolate: interpolateNode,

@@ -91,3 +91,12 @@ export function toVideoLayout(perFrame: Float32Array, n: number, C: number, plan
     for (let c = 0; c < C; c++) target.set(perFrame.subarray((f * C + c) * plane, (f * C + c + 1) * plane), (c * F + f) * plane);
   }
 }
+
+/** The inverse of toVideoLayout: a [C, F, H, W] video into [F, C, H, W] per-frame tensors. */
+export function fromVideoLayout(video: Float32Array, C: number, plane: number, F: number): Float32Array {
+  const perFrame = new Float32Array(video.length);
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) perFrame.set(video.subarray((c * F + f) * plane, (c * F + f + 1) * plane), (f * C + c) * plane);
+  }
+  return perFrame;
+}

@@ -28,7 +28,8 @@ export function videoPack(models: ModelAccess, pack: string) {
  * RGB frames. A pack's latent decoder may also read the prompt (an input named
  * `text_embedding` in its manifest, e.g. session 8's experimental tiny-world ae-predict
  * decoder; the shipped pack has none); it is given the prompt's text embedding, or zeros for
- * "no text" (`textEmbedding` null, e.g. the decoder-without-text ablation).
+ * "no text" (`textEmbedding` null, e.g. the decoder-without-text ablation). `scale` > 1: latents
+ * `scale` times the pack's latent size (the refine node; the pack's manifest says it may).
  */
 export async function decodeLatentFrames(
   models: ModelAccess,
@@ -36,10 +37,11 @@ export async function decodeLatentFrames(
   latents: Float32Array,
   count: number,
   textEmbedding: Float32Array | null,
+  scale = 1,
 ): Promise<Uint8Array[]> {
   const { manifest, video, embeddingSize } = videoPack(models, pack);
   const feeds: Parameters<ModelAccess['run']>[2] = {
-    latents: { data: latents, dims: [count, video.latentChannels, video.latentHeight, video.latentWidth] },
+    latents: { data: latents, dims: [count, video.latentChannels, video.latentHeight * scale, video.latentWidth * scale] },
   };
   const textInput = manifest.models['latent-decoder']?.inputs.text_embedding;
   if (textInput) {
@@ -57,7 +59,7 @@ export async function decodeLatentFrames(
     feeds.text_embedding = { data: rows, dims: [count, embeddingSize] };
   }
   const image = firstFloatOutput(await models.run(pack, 'latent-decoder', feeds), `the latent decoder of "${pack}"`);
-  return tensorToFrames(image, count, video.width, video.height);
+  return tensorToFrames(image, count, video.width * scale, video.height * scale);
 }
 
 /** A model's first output, which must be float32 (`what` names the model in the error). */

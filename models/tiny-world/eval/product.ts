@@ -19,8 +19,8 @@ export interface EvalWorkflow {
   judgedNode: string;
   /** The export node, when it was kept. */
   exportNode: string | null;
-  /** Every keyframes node: the ablation turns the decoder's text off in all of them. */
-  keyframesNodes: string[];
+  /** Every node that runs the diffusion decoder (keyframes, refine): the ablation turns the decoder's text off in all of them. */
+  decoderNodes: string[];
   /** Changes made to the default workflow, for the report. */
   notes: string[];
 }
@@ -61,8 +61,8 @@ export function prepareEvalWorkflow(base: Workflow, registry: Registry, options:
     return found[0]!.id;
   };
   const exportId = single('export');
-  const keyframesNodes = workflow.nodes.filter((n) => n.type === 'keyframes').map((n) => n.id);
-  if (keyframesNodes.length === 0) throw new Error('the eval expects at least one "keyframes" node in the workflow, found none');
+  const decoderNodes = workflow.nodes.filter((n) => n.type === 'keyframes' || n.type === 'refine').map((n) => n.id);
+  if (!workflow.nodes.some((n) => n.type === 'keyframes')) throw new Error('the eval expects at least one "keyframes" node in the workflow, found none');
   single('prompt');
   for (const node of [...workflow.nodes]) {
     if (registry[node.type] !== undefined) continue;
@@ -75,7 +75,7 @@ export function prepareEvalWorkflow(base: Workflow, registry: Registry, options:
     workflow.edges = workflow.edges.filter((e) => e.to.node !== exportId && e.from.node !== exportId);
     workflow.nodes = workflow.nodes.filter((n) => n.id !== exportId);
   }
-  return { workflow, judgedNode, exportNode: options.keepExport ? exportId : null, keyframesNodes, notes };
+  return { workflow, judgedNode, exportNode: options.keepExport ? exportId : null, decoderNodes, notes };
 }
 
 /** The workflow for one prompt: its text, its seed on every seeded node, and the ablation switch. */
@@ -83,7 +83,7 @@ export function workflowForPrompt(prepared: EvalWorkflow, registry: Registry, pr
   return applyOverrides(prepared.workflow, registry, {
     prompt: prompt.caption,
     seed: prompt.seed,
-    set: Object.fromEntries(prepared.keyframesNodes.map((id) => [`${id}.decoderText`, decoderText])),
+    set: Object.fromEntries(prepared.decoderNodes.map((id) => [`${id}.decoderText`, decoderText])),
   });
 }
 

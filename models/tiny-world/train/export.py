@@ -110,12 +110,13 @@ def main():
     zc = ae.channels
     f32 = "float32"
     img = torch.rand(B, 3, 64, 64) * 2 - 1
+    # height and width are dynamic (pixels 4x the latents) so the refine node can work at 2x the pack's resolution
     export(LatentEncoder(ae), (img,), os.path.join(OUT, "latent_encoder.onnx"), ["image"], ["latents"],
-           {"image": {0: "B"}, "latents": {0: "B"}})
-    decoder_inputs = {"latents": (f32, ["B", zc, 16, 16]), **({"text_embedding": (f32, ["B", 64])} if predicted else {})}
+           {"image": {0: "B", 2: "H", 3: "W"}, "latents": {0: "B", 2: "h", 3: "w"}})
+    decoder_inputs = {"latents": (f32, ["B", zc, "h", "w"]), **({"text_embedding": (f32, ["B", 64])} if predicted else {})}
     decoder_args = (torch.randn(B, zc, 16, 16),) + ((torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),) if predicted else ())
     export(PredictedDetailDecoder(wide, predictor) if predicted else LatentDecoder(ae), decoder_args, os.path.join(OUT, "latent_decoder.onnx"), list(decoder_inputs), ["image"],
-           {**{n: {0: "B"} for n in decoder_inputs}, "image": {0: "B"}})
+           {**{n: {0: "B"} for n in decoder_inputs}, "latents": {0: "B", 2: "h", 3: "w"}, "image": {0: "B", 2: "H", 3: "W"}})
 
     ck = torch.load(os.path.join(CKPT, "clip_final.pt"))
     text, image, prior = ClipText(V), ClipImage(), Prior()
@@ -178,7 +179,8 @@ def main():
                 lat * mask, mask)
     export(unet, dec_args, os.path.join(OUT, "decoder.onnx"),
            ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
-           {n: {0: "B"} for n in ["latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"]})
+           {n: ({0: "B", 3: "h", 4: "w"} if n in ("latents", "known", "mask", "v") else {0: "B"})
+            for n in ["latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"]})
 
     # the newest interpolator trained (v3 track + flow, v2 flow + blend, v1 blend), unless
     # TW_INTERP=1 or 2 asks for an older one
@@ -211,12 +213,12 @@ def main():
         "text-encoder": ("text_encoder.onnx", {"tokens": ("int64", ["B", 16])}, {"text_embedding": (f32, ["B", 64])}),
         "image-encoder": ("image_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"image_embedding": (f32, ["B", 64])}),
         "prior": ("prior.onnx", {"text_embedding": (f32, ["B", 64])}, {"image_embedding": (f32, ["B", 64])}),
-        "latent-encoder": ("latent_encoder.onnx", {"image": (f32, ["B", 3, 64, 64])}, {"latents": (f32, ["B", zc, 16, 16])}),
-        "latent-decoder": ("latent_decoder.onnx", decoder_inputs, {"image": (f32, ["B", 3, 64, 64])}),
-        "decoder": ("decoder.onnx", {"latents": (f32, ["B", zc, 8, 16, 16]), "timestep": (f32, ["B"]),
+        "latent-encoder": ("latent_encoder.onnx", {"image": (f32, ["B", 3, "H", "W"])}, {"latents": (f32, ["B", zc, "h", "w"])}),
+        "latent-decoder": ("latent_decoder.onnx", decoder_inputs, {"image": (f32, ["B", 3, "H", "W"])}),
+        "decoder": ("decoder.onnx", {"latents": (f32, ["B", zc, 8, "h", "w"]), "timestep": (f32, ["B"]),
                                      "tokens": ("int64", ["B", 16]), "image_embedding": (f32, ["B", 64]),
-                                     "known": (f32, ["B", zc, 8, 16, 16]), "mask": (f32, ["B", 1, 8, 16, 16])},
-                    {"v": (f32, ["B", zc, 8, 16, 16])}),
+                                     "known": (f32, ["B", zc, 8, "h", "w"]), "mask": (f32, ["B", 1, 8, "h", "w"])},
+                    {"v": (f32, ["B", zc, 8, "h", "w"])}),
         "interpolator": ("interpolator.onnx", {"frame_a": (f32, ["B", 3, "H", "W"]), "frame_b": (f32, ["B", 3, "H", "W"]),
                                                "t": (f32, ["B"])}, {"frame": (f32, ["B", 3, "H", "W"])}),
     }
@@ -241,7 +243,11 @@ def main():
         "tokenizer": {"vocabulary": vocab, "maxTokens": 16},
         "embeddingSize": 64,
         "video": {"width": 64, "height": 64, "keyframes": 8, "latentChannels": zc, "latentWidth": 16,
-                  "latentHeight": 16, "fps": 8, "interpolation": 4},
+                  "latentHeight": 16, "fps": 8, "interpolation": 4,
+                  # the refine node redraws keyframes at `scale` x the resolution with the same decoder; size words
+                  # name a size in the decoder's latent cells, which means another size in a frame twice as large,
+                  # so it leaves them out (null; session 14: mapping small -> big measured worse)
+                  "refine": {"scale": 2, "words": {w: None for w in ("small", "big") if w in vocab}}},
         "schedule": {"trainSteps": 1000, "prediction": "v",
                      "alphasCumprod": [float(f"{a:.8g}") for a in cosine_alphas_cumprod()]},
     }

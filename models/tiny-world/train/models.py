@@ -374,8 +374,10 @@ class TextWarp(nn.Module):
         bf, c, hh, ww = x.shape
         h = self.inp(F.silu(self.n(x))).reshape(-1, FRAMES, self.inner, hh, ww)
         anchor = h[:, :1].expand(-1, FRAMES, -1, -1, -1).reshape(bf, self.inner, hh, ww)
-        gy, gx = torch.meshgrid(torch.linspace(-1 + 1 / hh, 1 - 1 / hh, hh),
-                                torch.linspace(-1 + 1 / ww, 1 - 1 / ww, ww), indexing="ij")
+        # cell centres in [-1, 1] (linspace(-1 + 1/n, 1 - 1/n, n)), written with arange so an ONNX export
+        # keeps the frame size dynamic (the refine node runs the decoder at 2x the latent size)
+        gy, gx = torch.meshgrid((torch.arange(hh, dtype=x.dtype) * 2 + 1) / hh - 1,
+                                (torch.arange(ww, dtype=x.dtype) * 2 + 1) / ww - 1, indexing="ij")
         base = torch.stack([gx, gy], -1)  # [H, W, 2]
         # fetch from where the content was in keyframe 0: p - d (normalised: 2 d / 16)
         shift = (displacement / 8.0).reshape(bf, 1, 1, 2)

@@ -1,0 +1,156 @@
+/**
+ * Refine: the keyframes redrawn at twice the pack's resolution by the same diffusion
+ * decoder (SDEdit, as a "hires fix" or SDXL's refiner do; in the default workflow after the
+ * Real-ESRGAN upscale, so together they are the paper's spatial super-resolution). The
+ * frames are brought to 2x, encoded to latents twice the pack's latent size, noised to
+ * `strength` and denoised in a few steps, then decoded (and, by default, kept at the size
+ * they came in at).
+ *
+ * Why: at the pack's 16x16 latents a small object is ~2.5 latent cells across, too few for
+ * the decoder to draw a star's points, and it comes out as a blob. At 32x32 it is ~5 cells,
+ * the size the decoder draws stars and corners at, and the moderate noise keeps the layout,
+ * colours and motion the keyframes already have. The prompt's size words name a size in
+ * latent cells, so at 2x they would ask for another size; the pack's manifest says how to
+ * read them there (`video.refine.words`; tiny-world leaves them out).
+ */
+import { z } from 'zod';
+import { defineNode, type ExecContext } from './core/definition';
+import type { FrameSet, TextEmbedding } from './core/values';
+import { ddimTimesteps, noiseTo } from './lib/ddim';
+import { framesToTensor, fromVideoLayout, resizeFrame, resizeFrames, toVideoLayout } from './lib/frames';
+import { decodeLatentFrames, firstFloatOutput, packParam, videoPack } from './lib/pack';
+import { denoise } from './lib/sample';
+import { encodePrompt } from './prompt';
+
+export const refineNode = defineNode({
+  type: 'refine',
+  version: 1,
+  title: 'Refine',
+  category: 'generate',
+  description: 'Redraws the keyframes at 2x resolution with the same decoder (a few low-noise steps): sharper shapes, small objects keep their points.',
+  inputs: {
+    frames: { kind: 'frames', label: 'keyframes', description: 'The keyframes node’s output (the pack’s keyframe count and size)' },
+    text: { kind: 'text-embedding', label: 'text' },
+  },
+  outputs: { frames: { kind: 'frames', label: 'keyframes' } },
+  params: z.object({
+    strength: z
+      .number()
+      .min(0.05)
+      .max(0.9)
+      .default(0.4)
+      .describe('How much noise is added before redrawing (low: details only; high: the layout may change too)')
+      .meta({ widget: 'slider', label: 'Strength', step: 0.05 }),
+    steps: z.number().int().min(1).max(50).default(4).describe('DDIM steps from that noise level').meta({ widget: 'slider', label: 'Steps' }),
+    guidance: z
+      .number()
+      .min(0)
+      .max(20)
+      .default(3)
+      .describe('Classifier-free guidance scale (1 = none)')
+      .meta({ widget: 'slider', label: 'Guidance', step: 0.1 }),
+    seed: z.number().int().min(0).max(4294967295).default(0).describe('Noise seed').meta({ widget: 'seed', label: 'Seed' }),
+    decoderText: z
+      .boolean()
+      .default(true)
+      .describe('Let the decoder read the prompt’s words (off: it sees only the image embedding, as in the paper)')
+      .meta({ widget: 'checkbox', label: 'Decoder reads text' }),
+    output: z
+      .enum(['input size', 'refined size'])
+      .default('input size')
+      .describe('input size: the redrawn keyframes brought back to the size they came in at; refined size: kept at 2x')
+      .meta({ widget: 'select', label: 'Output size' }),
+    pack: packParam,
+  }),
+  models: (p) => [
+    { pack: p.pack, role: 'decoder' },
+    { pack: p.pack, role: 'latent-encoder' },
+    { pack: p.pack, role: 'latent-decoder' },
+    { pack: p.pack, role: 'text-encoder' },
+    { pack: p.pack, role: 'prior' },
+  ],
+  check: (p, models) => {
+    const { video } = videoPack(models, p.pack);
+    return video.refine ? [] : [{ field: 'params.pack', message: `model pack "${p.pack}" cannot refine: its manifest has no video.refine (its decoder runs at one size only)` }];
+  },
+  async execute(ctx, inputs, p) {
+    const pack = videoPack(ctx.models, p.pack);
+    const { video, schedule } = pack;
+    const refine = video.refine;
+    if (!refine) throw new Error(`model pack "${p.pack}" cannot refine: its manifest has no video.refine (its decoder runs at one size only)`);
+    if (inputs.text.pack !== p.pack) throw new Error(`input "text" was encoded by pack "${inputs.text.pack}", but this node uses "${p.pack}"`);
+    const F = video.keyframes;
+    const keyframes = inputs.frames;
+    if (keyframes.frames.length !== F) {
+      throw new Error(`input "frames": expected the ${F} keyframes of pack "${p.pack}" (connect a keyframes node), got ${keyframes.frames.length} frames`);
+    }
+    const s = refine.scale;
+    const [width, height] = [video.width * s, video.height * s];
+    const [h, w] = [video.latentHeight * s, video.latentWidth * s];
+    const C = video.latentChannels;
+    const plane = h * w;
+    const size = C * F * plane;
+
+    const upscaled = await Promise.all(keyframes.frames.map((f) => resizeFrame(f, keyframes.width, keyframes.height, width, height, 'cover', 'cubic')));
+    const perFrame = firstFloatOutput(
+      await ctx.models.run(p.pack, 'latent-encoder', { image: { data: framesToTensor(upscaled, width, height), dims: [F, 3, height, width] } }),
+      `the latent encoder of "${p.pack}"`,
+    );
+    if (perFrame.length !== F * C * plane) {
+      throw new Error(`the latent encoder of "${p.pack}" returned ${perFrame.length} values for ${F} frames of ${width}x${height}, expected ${F * C * plane} (${C}x${h}x${w} each)`);
+    }
+    const clean = new Float32Array(size);
+    toVideoLayout(perFrame, F, C, plane, F, clean);
+
+    const timesteps = ddimTimesteps(schedule.trainSteps, p.steps, p.strength);
+    const x = noiseTo(clean, ctx.rng.fillNormal(new Float32Array(size)), schedule.alphasCumprod[timesteps[0]!]!);
+    const conditioning = await promptAtScale(ctx, p.pack, inputs.text, refine.words);
+    const decode = async (latents: Float32Array): Promise<FrameSet> => ({
+      width,
+      height,
+      fps: keyframes.fps,
+      frames: await decodeLatentFrames(ctx.models, p.pack, fromVideoLayout(latents, C, plane, F), F, p.decoderText ? inputs.text.embedding : null, s),
+    });
+    const x0 = await denoise(ctx, {
+      pack: p.pack,
+      schedule,
+      x,
+      rows: 1,
+      timesteps,
+      guidance: p.guidance,
+      tokens: conditioning.tokens,
+      tokensFilled: p.decoderText,
+      embedding: conditioning.imageEmbedding,
+      known: new Float32Array(size),
+      mask: new Float32Array(F * plane),
+      dims: { C, F, h, w },
+      onStep: async (step, estimate) => {
+        if (ctx.previewing) ctx.preview(await decode(estimate), { kind: 'step', step, steps: timesteps.length, firstFrame: 0, count: F });
+      },
+    });
+    const refined = await decode(x0);
+    const frames = p.output === 'refined size' ? refined : await resizeFrames(refined, keyframes.width, keyframes.height);
+    ctx.preview(frames, { kind: 'step', step: timesteps.length, steps: timesteps.length, firstFrame: 0, count: F });
+    return { frames };
+  },
+});
+
+/**
+ * The prompt as the decoder reads it at the refine scale (the pack's `video.refine.words`:
+ * size words replaced or left out), and the prior's image embedding for that prompt.
+ */
+async function promptAtScale(
+  ctx: ExecContext,
+  packName: string,
+  text: TextEmbedding,
+  words: Readonly<Record<string, string | null>>,
+): Promise<{ tokens: number[]; imageEmbedding: Float32Array }> {
+  const { tokenizer, embeddingSize } = videoPack(ctx.models, packName);
+  const read = text.tokens
+    .filter((id) => id !== 0)
+    .map((id) => tokenizer.vocabulary[id] ?? '')
+    .flatMap((word) => (word in words ? (words[word] === null ? [] : [words[word]!]) : [word]));
+  const reworded = await encodePrompt(ctx.models, packName, read.join(' '), `model pack "${packName}" video.refine.words`);
+  const prior = await ctx.models.run(packName, 'prior', { text_embedding: { data: reworded.embedding, dims: [1, embeddingSize] } });
+  return { tokens: reworded.tokens, imageEmbedding: Float32Array.from(firstFloatOutput(prior, `the prior of "${packName}"`)) };
+}
