@@ -70,8 +70,10 @@ describe('refine (tiny-world pack)', () => {
     const { frames } = await refineNode.execute(ctx, { frames: keyframes, text }, refineNode.params.parse({ steps: 2 }));
     expect([frames.width, frames.height, frames.frames.length]).toEqual([64, 64, 8]);
     expect(ctx.previews.at(-1)!.frames.width).toBe(64);
-    const analysis = analyzeVideo(frames);
-    expect([analysis.colour?.name, analysis.background.name, analysis.shape.name, analysis.motion.name]).toEqual(['red', 'sand', 'heart', 'left']);
+    const [before, after] = [analyzeVideo(keyframes), analyzeVideo(frames)];
+    const scene = (a: typeof before) => [a.colour?.name, a.background.name, a.shape.name, a.motion.name, a.size.name];
+    expect(scene(before)).toEqual(['red', 'sand', 'heart', expect.any(String), 'big']);
+    expect(scene(after)).toEqual(scene(before));
   }, 120_000);
 
   it('refuses anything but the pack’s 8 keyframes, naming the input', async () => {
