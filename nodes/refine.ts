@@ -29,7 +29,7 @@ export const refineNode = defineNode({
   category: 'generate',
   description: 'Redraws the keyframes at 2x resolution with the same decoder (a few low-noise steps): sharper shapes, small objects keep their points.',
   inputs: {
-    frames: { kind: 'frames', label: 'keyframes', description: 'The keyframes node’s output (the pack’s keyframe count and size)' },
+    frames: { kind: 'frames', label: 'keyframes', description: 'The pack’s keyframes (its count and aspect ratio), at any size: the default workflow upscales them first' },
     text: { kind: 'text-embedding', label: 'text' },
   },
   outputs: { frames: { kind: 'frames', label: 'keyframes' } },
@@ -58,7 +58,7 @@ export const refineNode = defineNode({
     output: z
       .enum(['input size', 'refined size'])
       .default('input size')
-      .describe('input size: the redrawn keyframes brought back to the size they came in at; refined size: kept at 2x')
+      .describe('input size: the redrawn keyframes brought back to the size they came in at (frames larger than the refine size are redrawn there and scaled up, so upscale after refine for more); refined size: kept at the pack’s refine size (2x)')
       .meta({ widget: 'select', label: 'Output size' }),
     pack: packParam,
   }),
@@ -84,6 +84,9 @@ export const refineNode = defineNode({
     if (keyframes.frames.length !== F) {
       throw new Error(`input "frames": expected the ${F} keyframes of pack "${p.pack}" (connect a keyframes node), got ${keyframes.frames.length} frames`);
     }
+    if (keyframes.width * video.height !== keyframes.height * video.width) {
+      throw new Error(`input "frames": expected frames shaped like the pack's ${video.width}x${video.height} keyframes (any size, same aspect ratio), got ${keyframes.width}x${keyframes.height}`);
+    }
     const s = refine.scale;
     const [width, height] = [video.width * s, video.height * s];
     const [h, w] = [video.latentHeight * s, video.latentWidth * s];
@@ -91,7 +94,7 @@ export const refineNode = defineNode({
     const plane = h * w;
     const size = C * F * plane;
 
-    const upscaled = await Promise.all(keyframes.frames.map((f) => resizeFrame(f, keyframes.width, keyframes.height, width, height, 'cover', 'cubic')));
+    const upscaled = await Promise.all(keyframes.frames.map((f) => resizeFrame(f, keyframes.width, keyframes.height, width, height, 'fill', 'cubic')));
     const perFrame = firstFloatOutput(
       await ctx.models.run(p.pack, 'latent-encoder', { image: { data: framesToTensor(upscaled, width, height), dims: [F, 3, height, width] } }),
       `the latent encoder of "${p.pack}"`,
@@ -109,7 +112,7 @@ export const refineNode = defineNode({
       width,
       height,
       fps: keyframes.fps,
-      frames: await decodeLatentFrames(ctx.models, p.pack, fromVideoLayout(latents, C, plane, F), F, p.decoderText ? inputs.text.embedding : null, s),
+      frames: await decodeLatentFrames(ctx.models, p.pack, fromVideoLayout(latents, C, plane, F), F, p.decoderText ? conditioning.text.embedding : null, s),
     });
     const x0 = await denoise(ctx, {
       pack: p.pack,
@@ -118,7 +121,7 @@ export const refineNode = defineNode({
       rows: 1,
       timesteps,
       guidance: p.guidance,
-      tokens: conditioning.tokens,
+      tokens: conditioning.text.tokens,
       tokensFilled: p.decoderText,
       embedding: conditioning.imageEmbedding,
       known: new Float32Array(size),
@@ -137,20 +140,21 @@ export const refineNode = defineNode({
 
 /**
  * The prompt as the decoder reads it at the refine scale (the pack's `video.refine.words`:
- * size words replaced or left out), and the prior's image embedding for that prompt.
+ * size words replaced or left out), its text embedding, and the prior's image embedding for it.
  */
 async function promptAtScale(
   ctx: ExecContext,
   packName: string,
   text: TextEmbedding,
   words: Readonly<Record<string, string | null>>,
-): Promise<{ tokens: number[]; imageEmbedding: Float32Array }> {
+): Promise<{ text: TextEmbedding; imageEmbedding: Float32Array }> {
   const { tokenizer, embeddingSize } = videoPack(ctx.models, packName);
   const read = text.tokens
     .filter((id) => id !== 0)
     .map((id) => tokenizer.vocabulary[id] ?? '')
-    .flatMap((word) => (word in words ? (words[word] === null ? [] : [words[word]!]) : [word]));
-  const reworded = await encodePrompt(ctx.models, packName, read.join(' '), `model pack "${packName}" video.refine.words`);
+    .flatMap((word) => (Object.hasOwn(words, word) ? (words[word] === null ? [] : [words[word]!]) : [word]));
+  // a prompt of nothing but size words ("big") keeps them: an empty prompt would be no prompt at all
+  const reworded = read.length === 0 ? text : await encodePrompt(ctx.models, packName, read.join(' '), `model pack "${packName}" video.refine.words`);
   const prior = await ctx.models.run(packName, 'prior', { text_embedding: { data: reworded.embedding, dims: [1, embeddingSize] } });
-  return { tokens: reworded.tokens, imageEmbedding: Float32Array.from(firstFloatOutput(prior, `the prior of "${packName}"`)) };
+  return { text: reworded, imageEmbedding: Float32Array.from(firstFloatOutput(prior, `the prior of "${packName}"`)) };
 }

@@ -85,6 +85,14 @@ describe('refine (tiny-world pack)', () => {
     );
   });
 
+  it('refuses frames of another shape than the pack’s keyframes', async () => {
+    const text = await encodePrompt(models, 'tiny-world', PROMPT);
+    const wide = { width: 96, height: 64, fps: 2, frames: Array.from({ length: 8 }, () => new Uint8Array(96 * 64 * 3)) };
+    await expect(refineNode.execute(makeContext({ models }), { frames: wide, text }, refineNode.params.parse({}))).rejects.toThrow(
+      /input "frames": expected frames shaped like the pack's 64x64 keyframes .* got 96x64/,
+    );
+  });
+
   it('a pack whose decoder runs at one size only is refused before the run, naming the field', () => {
     const problems = refineNode.check!(refineNode.params.parse({ pack: 'synthetic-world' }), synthetic);
     expect(problems).toEqual([{ field: 'params.pack', message: expect.stringMatching(/"synthetic-world" cannot refine: its manifest has no video.refine/) }]);

@@ -104,8 +104,7 @@ describe('eval workflow', () => {
     const prepared = prepareEvalWorkflow(base, registry, { keepExport: false });
     expect(prepared.workflow.nodes.some((n) => n.type === 'export')).toBe(false);
     const exportInput = base.edges.find((e) => e.to.node === 'export')!.from.node;
-    const upscaleRegistered = (registry as Registry).upscale !== undefined;
-    expect(prepared.judgedNode).toBe(upscaleRegistered ? exportInput : 'interpolate');
+    expect(prepared.judgedNode).toBe(exportInput);
     const kept = prepareEvalWorkflow(base, registry, { keepExport: true });
     expect(kept.exportNode).toBe('export');
   });
@@ -115,7 +114,9 @@ describe('eval workflow', () => {
     const prepared = prepareEvalWorkflow(base, withoutUpscale, { keepExport: true });
     expect(prepared.judgedNode).toBe('interpolate');
     expect(prepared.notes.join(' ')).toContain('"upscale"');
-    expect(prepared.workflow.edges).toContainEqual({ from: { node: 'interpolate', port: 'frames' }, to: { node: 'export', port: 'frames' } });
+    // upscale sat between keyframes and refine: its input now feeds refine directly
+    expect(prepared.workflow.edges).toContainEqual({ from: { node: 'keyframes', port: 'frames' }, to: { node: 'refine', port: 'frames' } });
+    expect(prepared.workflow.nodes.some((n) => n.type === 'upscale')).toBe(false);
     expect(validateWorkflow(prepared.workflow, withoutUpscale).ok).toBe(true);
   });
 
@@ -126,6 +127,9 @@ describe('eval workflow', () => {
     expect(params('prompt').text).toBe('a big pink disc hopping');
     expect(params('keyframes').seed).toBe(4242);
     expect(params('keyframes').decoderText).toBe(false);
+    // the ablation turns the text off in every node that runs the decoder, refine too
+    expect(params('refine').decoderText).toBe(false);
+    expect(params('refine').seed).toBe(4242);
     expect(validateWorkflow(workflow, registry).ok).toBe(true);
     // The prepared workflow itself is untouched, so runs do not leak into each other.
     expect(prepared.workflow.nodes.find((n) => n.id === 'keyframes')!.params.seed).toBe(7);

@@ -1,9 +1,10 @@
 /**
  * `npm run eval:tiny:pipeline`: how much of the prompt survives everything except the
  * diffusion decoder? The renderer's own keyframes of each eval scene go through the pack's
- * latent autoencoder (encode, decode), then the default workflow's interpolate and upscale
- * nodes, and the result is judged exactly as eval:tiny judges generated videos. What fails
- * here cannot be fixed by training the keyframe decoder longer.
+ * latent autoencoder (encode, decode), then every node of the default workflow after its
+ * keyframes node (since session 14: upscale, refine, interpolate), and the result is judged
+ * exactly as eval:tiny judges generated videos. What fails here cannot be fixed by training
+ * the keyframe decoder longer.
  *
  * Usage: npm run eval:tiny:pipeline -- [--prompts N] [--seed S] [--models DIR] [--interpolation learned|motion|blend]
  */
@@ -24,6 +25,7 @@ import { DEFAULT_WORKFLOW, MODELS_DIR } from '../../../server/paths';
 import { ModelRuntime } from '../../../server/runtime/models';
 import { judge, videoFromPixels } from '../world/analyze';
 import { renderClip, WORLD_RESOLUTION, CLIP_FRAMES } from '../world/render';
+import type { Workflow } from '../../../nodes/core/workflow';
 import { loadWorkflowFile } from './product';
 import { buildPrompts, describePrompts } from './prompts';
 import { commonFailures, formatFailures, formatTable, recordJudgement, summarise, type RunRecord } from './score';
@@ -82,18 +84,39 @@ const givenFrames = defineNode({
 });
 
 const base = loadWorkflowFile(DEFAULT_WORKFLOW);
-const nodeOf = (type: string) => {
-  const node = base.nodes.find((n) => n.type === type);
-  if (node === undefined) throw new Error(`the default workflow has no "${type}" node`);
-  return node;
-};
-const interpolate = nodeOf('interpolate');
-const upscale = nodeOf('upscale');
+/**
+ * The default workflow from its keyframes on: the keyframes node is replaced by the given
+ * (autoencoded renderer) frames under the same id, whatever feeds only it is dropped, and
+ * so is the export node; what the export node would encode is judged.
+ */
+function afterKeyframes(caption: string, scene: number): { workflow: Workflow; judgedNode: string } {
+  const workflow = structuredClone(base);
+  const keyframes = workflow.nodes.find((n) => n.type === 'keyframes');
+  const exportEdge = workflow.edges.find((e) => workflow.nodes.find((n) => n.id === e.to.node)?.type === 'export');
+  if (!keyframes || !exportEdge) throw new Error('the default workflow needs a keyframes node and an export node');
+  Object.assign(keyframes, { type: 'given-frames', params: { scene } });
+  workflow.edges = workflow.edges.filter((e) => e.to.node !== keyframes.id && e !== exportEdge);
+  workflow.nodes = workflow.nodes.filter((n) => n.id !== exportEdge.to.node);
+  // drop what no longer feeds anything (the prior fed only the keyframes), repeatedly
+  for (let pruned = true; pruned; ) {
+    const feeding = new Set(workflow.edges.map((e) => e.from.node));
+    const before = workflow.nodes.length;
+    workflow.nodes = workflow.nodes.filter((n) => n.id === exportEdge.from.node || feeding.has(n.id));
+    workflow.edges = workflow.edges.filter((e) => [e.from.node, e.to.node].every((id) => workflow.nodes.some((n) => n.id === id)));
+    pruned = workflow.nodes.length < before;
+  }
+  for (const node of workflow.nodes) {
+    if (node.type === 'prompt') node.params.text = caption;
+    if (node.type === 'interpolate' && args.interpolation) node.params.method = args.interpolation;
+  }
+  return { workflow, judgedNode: exportEdge.from.node };
+}
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'tiny-world-pipeline-'));
 
 const prompts = buildPrompts(args.prompts, args.seed);
 console.log(`eval:tiny:pipeline: ${describePrompts(prompts)}`);
-console.log(`eval:tiny:pipeline: renderer keyframes -> latent encoder -> latent decoder -> interpolate ${JSON.stringify({ ...interpolate.params, ...(args.interpolation ? { method: args.interpolation } : {}) })} -> upscale ${JSON.stringify(upscale.params)}`);
+const shown = afterKeyframes('', 0).workflow;
+console.log(`eval:tiny:pipeline: renderer keyframes -> latent encoder -> latent decoder -> ${shown.nodes.filter((n) => n.type !== 'given-frames' && n.type !== 'prompt').map((n) => `${n.type} ${JSON.stringify(n.params)}`).join(' -> ')}`);
 const records: RunRecord[] = [];
 const keyframeRecords: RunRecord[] = [];
 try {
@@ -101,32 +124,16 @@ try {
     const pixels = renderClip(prompt.attributes, prompt.seed, { width: video.width });
     const frames = await autoencodedKeyframes(pixels, prompt.caption);
     current = { width: video.width, height: video.height, fps: video.fps / video.interpolation, frames };
-    const result = await executeWorkflow(
-      {
-        format: 'make-a-video-studio/workflow',
-        version: 1,
-        name: 'pipeline ceiling',
-        meta: {},
-        nodes: [
-          { id: 'given', type: 'given-frames', params: { scene: prompt.index }, position: { x: 0, y: 0 } },
-          { ...interpolate, params: { ...interpolate.params, ...(args.interpolation ? { method: args.interpolation } : {}) } },
-          upscale,
-        ],
-        edges: [
-          { from: { node: 'given', port: 'frames' }, to: { node: interpolate.id, port: 'frames' } },
-          { from: { node: interpolate.id, port: 'frames' }, to: { node: upscale.id, port: 'frames' } },
-        ],
-      },
-      {
-        registry: { ...registry, 'given-frames': givenFrames },
-        models,
-        cache: new NodeOutputCache(0),
-        outputDir: workDir,
-        inputRoots: [workDir],
-        signal: new AbortController().signal,
-      },
-    );
-    const out = result.outputs.get(upscale.id)?.frames as FrameSet;
+    const { workflow, judgedNode } = afterKeyframes(prompt.caption, prompt.index);
+    const result = await executeWorkflow(workflow, {
+      registry: { ...registry, 'given-frames': givenFrames },
+      models,
+      cache: new NodeOutputCache(0),
+      outputDir: workDir,
+      inputRoots: [workDir],
+      signal: new AbortController().signal,
+    });
+    const out = result.outputs.get(judgedNode)?.frames as FrameSet;
     const judged = recordJudgement(judge({ width: out.width, height: out.height, frames: out.frames }, prompt.named));
     records.push(judged);
     // The keyframes alone (8 frames, 64 px): separates the autoencoder's losses from the interpolator's.
@@ -141,7 +148,7 @@ try {
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }
-console.log('\nRenderer keyframes through our autoencoder, interpolator and upscaler (no diffusion):\n');
+console.log('\nRenderer keyframes through our autoencoder and the rest of the default workflow (no keyframe decoder):\n');
 console.log(formatTable({ ours: summarise(records) }, 'pipeline without the decoder'));
 console.log('\nThe autoencoded keyframes alone (8 frames at 64 px, motion not judged):\n');
 console.log(formatTable({ ours: summarise(keyframeRecords) }, 'autoencoded keyframes'));
