@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../../nodes/registry';
 import { validateWorkflow, type Registry } from '../../../nodes/core/validate';
-import { DEFAULT_WORKFLOW } from '../../../server/paths';
+import path from 'node:path';
+import { DEFAULT_WORKFLOW, WORKFLOWS_DIR } from '../../../server/paths';
 import { judge, videoFromPixels } from '../world/analyze';
 import { parseCaption } from '../world/captions';
 import { isHeldOut } from '../world/heldout';
@@ -114,8 +115,7 @@ describe('eval workflow', () => {
     const prepared = prepareEvalWorkflow(base, withoutUpscale, { keepExport: true });
     expect(prepared.judgedNode).toBe('interpolate');
     expect(prepared.notes.join(' ')).toContain('"upscale"');
-    // upscale sat between keyframes and refine: its input now feeds refine directly
-    expect(prepared.workflow.edges).toContainEqual({ from: { node: 'keyframes', port: 'frames' }, to: { node: 'refine', port: 'frames' } });
+    expect(prepared.workflow.edges).toContainEqual({ from: { node: 'interpolate', port: 'frames' }, to: { node: 'export', port: 'frames' } });
     expect(prepared.workflow.nodes.some((n) => n.type === 'upscale')).toBe(false);
     expect(validateWorkflow(prepared.workflow, withoutUpscale).ok).toBe(true);
   });
@@ -127,10 +127,13 @@ describe('eval workflow', () => {
     expect(params('prompt').text).toBe('a big pink disc hopping');
     expect(params('keyframes').seed).toBe(4242);
     expect(params('keyframes').decoderText).toBe(false);
-    // the ablation turns the text off in every node that runs the decoder, refine too
-    expect(params('refine').decoderText).toBe(false);
-    expect(params('refine').seed).toBe(4242);
     expect(validateWorkflow(workflow, registry).ok).toBe(true);
+    // the refined example: the ablation turns the text off in every node that runs the decoder, refine too
+    const refined = prepareEvalWorkflow(loadWorkflowFile(path.join(WORKFLOWS_DIR, 'text-to-video-refined.json')), registry, { keepExport: false });
+    const refinedRun = workflowForPrompt(refined, registry, { caption: 'a big pink disc hopping', seed: 4242 }, false);
+    const refine = refinedRun.nodes.find((n) => n.type === 'refine')!.params;
+    expect([refine.decoderText, refine.seed]).toEqual([false, 4242]);
+    expect(refined.judgedNode).toBe('interpolate');
     // The prepared workflow itself is untouched, so runs do not leak into each other.
     expect(prepared.workflow.nodes.find((n) => n.id === 'keyframes')!.params.seed).toBe(7);
   });
