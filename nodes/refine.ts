@@ -1,7 +1,8 @@
 /**
  * Refine: the keyframes redrawn at twice the pack's resolution by the same diffusion
- * decoder (SDEdit, as a "hires fix" or SDXL's refiner do; in the default workflow after the
- * Real-ESRGAN upscale, so together they are the paper's spatial super-resolution). The
+ * decoder (SDEdit, as a "hires fix" or SDXL's refiner do; in workflows/text-to-video-refined.json
+ * after the Real-ESRGAN upscale of the keyframes; not in the default workflow, because on
+ * prompts it was not tuned on it did no better overall: models/tiny-world/README.md). The
  * frames are brought to 2x, encoded to latents twice the pack's latent size, noised to
  * `strength` and denoised in a few steps, then decoded (and, by default, kept at the size
  * they came in at).
@@ -29,7 +30,7 @@ export const refineNode = defineNode({
   category: 'generate',
   description: 'Redraws the keyframes at 2x resolution with the same decoder (a few low-noise steps): sharper shapes, small objects keep their points.',
   inputs: {
-    frames: { kind: 'frames', label: 'keyframes', description: 'The pack’s keyframes (its count and aspect ratio), at any size: the default workflow upscales them first' },
+    frames: { kind: 'frames', label: 'keyframes', description: 'The pack’s keyframes (its count and aspect ratio), at any size: the refined example workflow upscales them first' },
     text: { kind: 'text-embedding', label: 'text' },
   },
   outputs: { frames: { kind: 'frames', label: 'keyframes' } },
