@@ -13,8 +13,8 @@ import { defineNode, type ExecContext } from './core/definition';
 import type { FrameSet } from './core/values';
 import { ddimTimesteps, noiseTo } from './lib/ddim';
 import { framesToTensor, fromVideoLayout, resizeFrame, toVideoLayout } from './lib/frames';
-import { decodeLatentFrames, firstFloatOutput, packParam, videoPack } from './lib/pack';
-import { denoise, repeat, tokenRows } from './lib/sample';
+import { decodeLatentFrames, encodeLatentFrames, firstFloatOutput, packParam, videoPack } from './lib/pack';
+import { denoise, guidanceParam, repeat, seedParam, tokenRows } from './lib/sample';
 
 type Pack = ReturnType<typeof videoPack>;
 
@@ -32,14 +32,8 @@ export const keyframesNode = defineNode({
   outputs: { frames: { kind: 'frames', label: 'keyframes' } },
   params: z.object({
     steps: z.number().int().min(1).max(200).default(20).describe('DDIM sampling steps').meta({ widget: 'slider', label: 'Steps' }),
-    guidance: z
-      .number()
-      .min(0)
-      .max(20)
-      .default(3)
-      .describe('Classifier-free guidance scale (1 = none)')
-      .meta({ widget: 'slider', label: 'Guidance', step: 0.1 }),
-    seed: z.number().int().min(0).max(4294967295).default(0).describe('Noise seed').meta({ widget: 'seed', label: 'Seed' }),
+    guidance: guidanceParam,
+    seed: seedParam,
     mode: z
       .enum(['generate', 'animate', 'extend', 'vary'])
       .default('generate')
@@ -104,7 +98,7 @@ export const keyframesNode = defineNode({
       else if (p.mode === 'extend') chosen = init.frames.slice(Math.max(0, init.frames.length - p.given));
       else chosen = Array.from({ length: F }, (_, i) => init.frames[Math.round((i * (init.frames.length - 1)) / Math.max(1, F - 1))]!);
       const resized = await Promise.all(chosen.map((f) => resizeFrame(f, init.width, init.height, video.width, video.height, 'cover')));
-      const latents = await encodeFrames(ctx, pack, p.pack, resized);
+      const latents = await encodeLatentFrames(ctx.models, p.pack, resized);
       if (p.mode === 'vary') {
         start = latents;
         strength = p.strength;
@@ -232,14 +226,6 @@ function normalised(v: Float32Array): Float32Array {
   for (const value of v) norm += value * value;
   const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
   return v.map((value) => value * scale);
-}
-
-async function encodeFrames(ctx: ExecContext, pack: Pack, packName: string, frames: Uint8Array[]): Promise<Float32Array> {
-  const { video } = pack;
-  const out = await ctx.models.run(packName, 'latent-encoder', {
-    image: { data: framesToTensor(frames, video.width, video.height), dims: [frames.length, 3, video.height, video.width] },
-  });
-  return firstFloatOutput(out, `the latent encoder of "${packName}"`);
 }
 
 /**

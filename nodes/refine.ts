@@ -18,9 +18,10 @@ import { z } from 'zod';
 import { defineNode, type ExecContext } from './core/definition';
 import type { FrameSet, TextEmbedding } from './core/values';
 import { ddimTimesteps, noiseTo } from './lib/ddim';
-import { framesToTensor, fromVideoLayout, resizeFrame, resizeFrames, toVideoLayout } from './lib/frames';
-import { decodeLatentFrames, firstFloatOutput, packParam, videoPack } from './lib/pack';
-import { denoise } from './lib/sample';
+import { fromVideoLayout, resizeFrame, resizeFrames, toVideoLayout } from './lib/frames';
+import { decodeLatentFrames, encodeLatentFrames, packParam, videoPack } from './lib/pack';
+import { denoise, guidanceParam, seedParam } from './lib/sample';
+import { priorEmbedding } from './prior';
 import { encodePrompt } from './prompt';
 
 export const refineNode = defineNode({
@@ -43,14 +44,8 @@ export const refineNode = defineNode({
       .describe('How much noise is added before redrawing (low: details only; high: the layout may change too)')
       .meta({ widget: 'slider', label: 'Strength', step: 0.05 }),
     steps: z.number().int().min(1).max(50).default(4).describe('DDIM steps from that noise level').meta({ widget: 'slider', label: 'Steps' }),
-    guidance: z
-      .number()
-      .min(0)
-      .max(20)
-      .default(3)
-      .describe('Classifier-free guidance scale (1 = none)')
-      .meta({ widget: 'slider', label: 'Guidance', step: 0.1 }),
-    seed: z.number().int().min(0).max(4294967295).default(0).describe('Noise seed').meta({ widget: 'seed', label: 'Seed' }),
+    guidance: guidanceParam,
+    seed: seedParam,
     decoderText: z
       .boolean()
       .default(true)
@@ -96,13 +91,7 @@ export const refineNode = defineNode({
     const size = C * F * plane;
 
     const upscaled = await Promise.all(keyframes.frames.map((f) => resizeFrame(f, keyframes.width, keyframes.height, width, height, 'fill', 'cubic')));
-    const perFrame = firstFloatOutput(
-      await ctx.models.run(p.pack, 'latent-encoder', { image: { data: framesToTensor(upscaled, width, height), dims: [F, 3, height, width] } }),
-      `the latent encoder of "${p.pack}"`,
-    );
-    if (perFrame.length !== F * C * plane) {
-      throw new Error(`the latent encoder of "${p.pack}" returned ${perFrame.length} values for ${F} frames of ${width}x${height}, expected ${F * C * plane} (${C}x${h}x${w} each)`);
-    }
+    const perFrame = await encodeLatentFrames(ctx.models, p.pack, upscaled, s);
     const clean = new Float32Array(size);
     toVideoLayout(perFrame, F, C, plane, F, clean);
 
@@ -149,13 +138,12 @@ async function promptAtScale(
   text: TextEmbedding,
   words: Readonly<Record<string, string | null>>,
 ): Promise<{ text: TextEmbedding; imageEmbedding: Float32Array }> {
-  const { tokenizer, embeddingSize } = videoPack(ctx.models, packName);
+  const { tokenizer } = videoPack(ctx.models, packName);
   const read = text.tokens
     .filter((id) => id !== 0)
     .map((id) => tokenizer.vocabulary[id] ?? '')
     .flatMap((word) => (Object.hasOwn(words, word) ? (words[word] === null ? [] : [words[word]!]) : [word]));
   // a prompt of nothing but size words ("big") keeps them: an empty prompt would be no prompt at all
   const reworded = read.length === 0 ? text : await encodePrompt(ctx.models, packName, read.join(' '), `model pack "${packName}" video.refine.words`);
-  const prior = await ctx.models.run(packName, 'prior', { text_embedding: { data: reworded.embedding, dims: [1, embeddingSize] } });
-  return { text: reworded, imageEmbedding: Float32Array.from(firstFloatOutput(prior, `the prior of "${packName}"`)) };
+  return { text: reworded, imageEmbedding: await priorEmbedding(ctx.models, packName, reworded.embedding) };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ModelAccess } from '../core/definition';
-import { tensorToFrames } from './frames';
+import { framesToTensor, tensorToFrames } from './frames';
 
 export const packParam = z
   .string()
@@ -60,6 +60,20 @@ export async function decodeLatentFrames(
   }
   const image = firstFloatOutput(await models.run(pack, 'latent-decoder', feeds), `the latent decoder of "${pack}"`);
   return tensorToFrames(image, count, video.width * scale, video.height * scale);
+}
+
+/**
+ * RGB frames through the pack's latent encoder: latents [count, C, h, w], one frame after
+ * another. `scale` > 1: frames `scale` times the pack's size (the refine node).
+ */
+export async function encodeLatentFrames(models: ModelAccess, pack: string, frames: readonly Uint8Array[], scale = 1): Promise<Float32Array> {
+  const { video } = videoPack(models, pack);
+  const [width, height] = [video.width * scale, video.height * scale];
+  const out = await models.run(pack, 'latent-encoder', { image: { data: framesToTensor(frames, width, height), dims: [frames.length, 3, height, width] } });
+  const latents = firstFloatOutput(out, `the latent encoder of "${pack}"`);
+  const expected = frames.length * video.latentChannels * video.latentWidth * video.latentHeight * scale * scale;
+  if (latents.length !== expected) throw new Error(`the latent encoder of "${pack}" returned ${latents.length} values for ${frames.length} frames of ${width}x${height}, expected ${expected}`);
+  return latents;
 }
 
 /** A model's first output, which must be float32 (`what` names the model in the error). */

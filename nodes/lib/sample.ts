@@ -4,9 +4,20 @@
  * higher resolution from their own noised latents). Classifier-free guidance runs the
  * conditional rows and the unconditional rows (all-padding tokens, zero embedding) as one batch.
  */
+import { z } from 'zod';
 import type { ExecContext } from '../core/definition';
 import { ddimStep, guide, predictX0 } from './ddim';
 import { firstFloatOutput, type videoPack } from './pack';
+
+/** The params every node that samples the decoder shows the same way. */
+export const guidanceParam = z
+  .number()
+  .min(0)
+  .max(20)
+  .default(3)
+  .describe('Classifier-free guidance scale (1 = none)')
+  .meta({ widget: 'slider', label: 'Guidance', step: 0.1 });
+export const seedParam = z.number().int().min(0).max(4294967295).default(0).describe('Noise seed').meta({ widget: 'seed', label: 'Seed' });
 
 export interface DenoiseRequest {
   pack: string;
