@@ -1,18 +1,19 @@
 /**
- * Refine: the keyframes redrawn at twice the pack's resolution by the same diffusion
- * decoder (SDEdit, as a "hires fix" or SDXL's refiner do; in workflows/text-to-video-refined.json
- * after the Real-ESRGAN upscale of the keyframes; not in the default workflow, because on
- * prompts it was not tuned on it did no better overall: models/tiny-world/README.md). The
- * frames are brought to 2x, encoded to latents twice the pack's latent size, noised to
- * `strength` and denoised in a few steps, then decoded (and, by default, kept at the size
- * they came in at).
+ * Refine: the keyframes redrawn at twice the pack's resolution (SDEdit, as a "hires fix" or
+ * SDXL's refiner do; in workflows/text-to-video-refined.json after the Real-ESRGAN upscale of
+ * the keyframes). The frames are brought to 2x, encoded to latents twice the pack's latent
+ * size, noised to `strength` and denoised in a few steps, then decoded (and, by default, kept
+ * at the size they came in at).
  *
  * Why: at the pack's 16x16 latents a small object is ~2.5 latent cells across, too few for
  * the decoder to draw a star's points, and it comes out as a blob. At 32x32 it is ~5 cells,
- * the size the decoder draws stars and corners at, and the moderate noise keeps the layout,
- * colours and motion the keyframes already have. The prompt's size words name a size in
- * latent cells, so at 2x they would ask for another size; the pack's manifest says how to
- * read them there (`video.refine.words`; tiny-world leaves them out).
+ * and the moderate noise keeps the layout, colours and motion the keyframes already have.
+ *
+ * Which model redraws: the pack's `refiner` when it has one (tiny-world: its decoder
+ * fine-tuned at 2x on 128-px renders, which knows sizes and flat colours there), else the
+ * pack's own decoder run at 2x. That one reads size words as a number of latent cells, so at 2x
+ * they would ask for another size; the manifest says how to read them there
+ * (`video.refine.words`: left out for a pack without a refiner).
  */
 import { z } from 'zod';
 import { defineNode, type ExecContext } from './core/definition';
@@ -24,12 +25,15 @@ import { denoise, guidanceParam, seedParam } from './lib/sample';
 import { priorEmbedding } from './prior';
 import { encodePrompt } from './prompt';
 
+/** The role of a pack's model trained for this node's job (optional: without it the decoder redraws). */
+export const REFINER_ROLE = 'refiner';
+
 export const refineNode = defineNode({
   type: 'refine',
   version: 1,
   title: 'Refine',
   category: 'generate',
-  description: 'Redraws the keyframes at 2x resolution with the same decoder (a few low-noise steps): sharper shapes, small objects keep their points.',
+  description: 'Redraws the keyframes at 2x resolution with the pack’s refiner, or its decoder (a few low-noise steps): sharper shapes, small objects keep their points.',
   inputs: {
     frames: { kind: 'frames', label: 'keyframes', description: 'The pack’s keyframes (its count and aspect ratio), at any size: the refined example workflow upscales them first' },
     text: { kind: 'text-embedding', label: 'text' },
@@ -60,6 +64,7 @@ export const refineNode = defineNode({
   }),
   models: (p) => [
     { pack: p.pack, role: 'decoder' },
+    { pack: p.pack, role: REFINER_ROLE, optional: true },
     { pack: p.pack, role: 'latent-encoder' },
     { pack: p.pack, role: 'latent-decoder' },
     { pack: p.pack, role: 'text-encoder' },
@@ -106,6 +111,7 @@ export const refineNode = defineNode({
     });
     const x0 = await denoise(ctx, {
       pack: p.pack,
+      role: REFINER_ROLE in pack.manifest.models ? REFINER_ROLE : 'decoder',
       schedule,
       x,
       rows: 1,

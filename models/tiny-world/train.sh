@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the tiny-world pack from nothing: dataset (if missing) -> ae -> clip+prior ->
-# ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> decoder-stars -> interp (v2) ->
+# ae-dec -> ae-sharp -> decoder-image -> decoder-video -> decoder-motion -> decoder-scale -> decoder-stars -> refiner -> interp (v2) ->
 # interp3 (v3, from v2's U-Net) -> vclip -> export. Not in the default list (experiments, not
 # shipped): session 7's ae-detail, decoder-detail, then TW_DETAIL=1 for export; session 8's
 # ae-predict (after ae-detail with TW_DETAIL_NOISE=0.6), then TW_AE_PREDICT=1 for export; session 10's
@@ -53,7 +53,7 @@ if [ ${#stages[@]} -eq 0 ]; then
   if [ "$RECIPE" = v2 ]; then
     stages=(ae-scratch clip decoder-image decoder-full interp interp3 vclip export)
   else
-    stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale decoder-stars interp interp3 vclip export)
+    stages=(ae clip ae-dec ae-sharp decoder-image decoder-video decoder-motion decoder-scale decoder-stars refiner interp interp3 vclip export)
   fi
 fi
 
@@ -88,6 +88,9 @@ for s in "${stages[@]}"; do
     decoder-scale) run decoder-scale decoder-scale_final.pt $PARALLEL stage_decoder.py scale ;;
     decoder-detail) run decoder-detail decoder-detail_final.pt $PARALLEL stage_decoder.py detail ;;  # experimental: on ae-detail's 8 channels
     decoder-stars) run decoder-stars decoder-stars_final.pt $PARALLEL stage_decoder.py stars ;;  # star-weighted fine-tune (session 8)
+    refiner)  # the decoder fine-tuned at 2x for the refine node (session 15), on the clips' keyframes rendered at 128 px
+      [ -f data/tiny-world/keyframes128.READY ] || npx tsx models/tiny-world/world/write-keyframes.ts --data data/tiny-world --size 128
+      run refiner refiner_final.pt stage_refiner.py ;;
     decoder-full) run decoder-full decoder-full_final.pt $PARALLEL stage_decoder.py full ;;  # image U-Net straight to the stars-drawn scale U-Net (next recipe)
     decoder-joint) run decoder-joint decoder-joint_final.pt $PARALLEL stage_decoder.py joint ;;  # decoder-stars on ae-joint's latents
     interp)  # v2 (flow), where v3 starts; not needed once v3 exists (a recovered v3 pack has no v2)

@@ -82,6 +82,8 @@ export interface ExecContext {
 export interface ModelRef {
   pack: string;
   role: string;
+  /** Used when the pack lists it (a pack may ship a model for one job, e.g. tiny-world's refiner); a pack without it is not an error. */
+  optional?: boolean;
 }
 
 export interface NodeDefinition<

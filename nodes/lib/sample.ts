@@ -21,6 +21,8 @@ export const seedParam = z.number().int().min(0).max(4294967295).default(0).desc
 
 export interface DenoiseRequest {
   pack: string;
+  /** the pack's diffusion model to run: its `decoder` unless a node has a model for its job (refine: `refiner`) */
+  role?: string;
   schedule: ReturnType<typeof videoPack>['schedule'];
   /** x at timesteps[0], `rows` samples [C, F, h, w] one after another */
   x: Float32Array;
@@ -61,7 +63,7 @@ export async function denoise(ctx: ExecContext, r: DenoiseRequest): Promise<Floa
   for (let i = 0; i < r.timesteps.length; i++) {
     ctx.throwIfAborted();
     const t = r.timesteps[i]!;
-    const out = await ctx.models.run(r.pack, 'decoder', {
+    const out = await ctx.models.run(r.pack, r.role ?? 'decoder', {
       latents: { data: repeat(x, useGuidance ? 2 : 1), dims: latentDims },
       timestep: { data: new Float32Array(batch).fill(t), dims: [batch] },
       tokens: { data: tokens, dims: [batch, T] },
@@ -69,7 +71,7 @@ export async function denoise(ctx: ExecContext, r: DenoiseRequest): Promise<Floa
       known: { data: known, dims: latentDims },
       mask: { data: mask, dims: [batch, 1, F, h, w] },
     });
-    const prediction = firstFloatOutput(out, `the decoder of "${r.pack}"`);
+    const prediction = firstFloatOutput(out, `the ${r.role ?? 'decoder'} of "${r.pack}"`);
     const cond = prediction.subarray(0, r.rows * size);
     const guided = useGuidance ? guide(cond, prediction.subarray(r.rows * size, 2 * r.rows * size), r.guidance) : Float32Array.from(cond);
     x0 = predictX0(x, guided, alphas[t]!, r.schedule.prediction);

@@ -15,6 +15,7 @@ import { SeededRng, seedFromString } from './rng';
 export interface Models extends ModelAccess {
   fileHash(pack: string, role: string): string;
   missing(pack: string, role: string): string | null;
+  lists(pack: string, role: string): boolean;
 }
 
 export type ExecEvent =
@@ -75,11 +76,16 @@ export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
   return error instanceof CancelledError || (signal?.aborted === true && error instanceof Error && error.name === 'AbortError');
 }
 
+/** The models a node will use with these params: its optional ones only where the pack lists them. */
+function usedModels(def: NodeDefinition, params: Record<string, unknown>, models: Models) {
+  return (def.models?.(params as never) ?? []).filter((ref) => !ref.optional || models.lists(ref.pack, ref.role));
+}
+
 /** Checks that need the packs, shared by validation in the server, the CLI and the editor. */
 export function nodeChecker(models: Models) {
   return (def: NodeDefinition, params: Record<string, unknown>) => {
     const problems: { field: string; message: string; code: 'missing-model' | 'invalid-param' }[] = [];
-    for (const ref of def.models?.(params as never) ?? []) {
+    for (const ref of usedModels(def, params, models)) {
       const missing = models.missing(ref.pack, ref.role);
       if (missing) problems.push({ field: 'params.pack', message: missing, code: 'missing-model' });
     }
@@ -155,7 +161,7 @@ export async function executeGraph(graph: ValidatedGraph, options: ExecuteOption
         type: def.type,
         version: def.version,
         params,
-        modelHashes: (def.models?.(params as never) ?? []).map((ref) => models.fileHash(ref.pack, ref.role)),
+        modelHashes: usedModels(def, params, models).map((ref) => models.fileHash(ref.pack, ref.role)),
         inputHashes,
         fingerprint: def.fingerprint ? await def.fingerprint(params as never, { resolveInputPath }) : undefined,
       });

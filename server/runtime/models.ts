@@ -91,6 +91,11 @@ export class ModelRuntime implements ModelAccess {
     return this.manifests.has(pack);
   }
 
+  /** Whether the pack's manifest lists a model in this role (its file may still be missing: `missing` says). */
+  lists(pack: string, role: string): boolean {
+    return this.manifests.get(pack)?.models[role] !== undefined;
+  }
+
   manifest(pack: string): Manifest {
     const manifest = this.manifests.get(pack);
     if (!manifest) {

@@ -7,7 +7,7 @@ import { defineNode } from '../../nodes/core/definition';
 import type { Registry } from '../../nodes/core/validate';
 import type { Workflow } from '../../nodes/core/workflow';
 import { NodeOutputCache } from '../../server/engine/cache';
-import { CancelledError, executeWorkflow, NodeFailedError, type ExecEvent, type Models } from '../../server/engine/executor';
+import { CancelledError, executeWorkflow, nodeChecker, NodeFailedError, type ExecEvent, type Models } from '../../server/engine/executor';
 import { SeededRng } from '../../server/engine/rng';
 import { MODELS_DIR } from '../../server/paths';
 import { ModelRuntime } from '../../server/runtime/models';
@@ -141,6 +141,18 @@ describe('executor', () => {
     await expect(pending).rejects.toBeInstanceOf(NodeFailedError);
     await expect(pending).rejects.toThrow(/node "b" \(invert\) failed: asked to fail/);
     expect(events).toContainEqual({ type: 'node.skipped', nodeId: 'c' });
+  });
+
+  it('asks only for the optional models a pack lists, and names a missing required one', () => {
+    const usesModels = (refs: { role: string; optional?: boolean }[]) =>
+      defineNode({ ...noise, type: 'uses-models', models: () => refs.map((r) => ({ pack: 'tiny-world', ...r })) });
+    const check = nodeChecker(models);
+    // a role the pack does not list is no problem when optional (e.g. a pack without a refiner)...
+    expect(check(usesModels([{ role: 'decoder' }, { role: 'no-such-model', optional: true }]) as never, {})).toEqual([]);
+    // ...and is one when required
+    expect(check(usesModels([{ role: 'no-such-model' }]) as never, {})).toEqual([
+      { field: 'params.pack', code: 'missing-model', message: 'model pack "tiny-world" has no "no-such-model" model' },
+    ]);
   });
 
   it('seeded RNG is reproducible and roughly normal', () => {

@@ -177,10 +177,20 @@ def main():
     mask = torch.zeros(B, 1, 8, 16, 16); mask[0, :, :2] = 1
     dec_args = (lat, torch.tensor([999.0, 10.0]), tok, torch.nn.functional.normalize(torch.randn(B, 64), dim=-1),
                 lat * mask, mask)
-    export(unet, dec_args, os.path.join(OUT, "decoder.onnx"),
-           ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
-           {n: ({0: "B", 3: "h", 4: "w"} if n in ("latents", "known", "mask", "v") else {0: "B"})
-            for n in ["latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"]})
+    dec_names = ["latents", "timestep", "tokens", "image_embedding", "known", "mask"]
+    dec_dyn = {n: ({0: "B", 3: "h", 4: "w"} if n in ("latents", "known", "mask", "v") else {0: "B"}) for n in dec_names + ["v"]}
+    export(unet, dec_args, os.path.join(OUT, "decoder.onnx"), dec_names, ["v"], dec_dyn)
+    # session 15: the refine node's own model, the decoder fine-tuned at 2x on 128-px renders (stage refiner), when
+    # it exists (TW_REFINER=0: a pack without it, whose refine node redraws with the decoder itself)
+    refiner_path = os.path.join(OUT, "refiner.onnx")
+    refiner = has("refiner") and os.environ.get("TW_REFINER", "1") == "1" and not detail and not joint
+    if refiner:
+        refiner_unet = build(V, True, motion=True, scale=True)
+        sd, notes["refiner"] = load_ck("refiner")
+        refiner_unet.load_state_dict(sd)
+        export(refiner_unet, dec_args, refiner_path, dec_names, ["v"], dec_dyn)
+    elif os.path.exists(refiner_path):  # an earlier export's, which the manifest would no longer list
+        os.remove(refiner_path)
 
     # the newest interpolator trained (v3 track + flow, v2 flow + blend, v1 blend), unless
     # TW_INTERP=1 or 2 asks for an older one
@@ -222,6 +232,8 @@ def main():
         "interpolator": ("interpolator.onnx", {"frame_a": (f32, ["B", 3, "H", "W"]), "frame_b": (f32, ["B", 3, "H", "W"]),
                                                "t": (f32, ["B"])}, {"frame": (f32, ["B", 3, "H", "W"])}),
     }
+    if refiner:  # the same inputs and outputs as the decoder
+        spec["refiner"] = ("refiner.onnx",) + spec["decoder"][1:]
     models = {}
     for role, (fname, ins, outs) in spec.items():
         p = os.path.join(OUT, fname)
@@ -244,10 +256,11 @@ def main():
         "embeddingSize": 64,
         "video": {"width": 64, "height": 64, "keyframes": 8, "latentChannels": zc, "latentWidth": 16,
                   "latentHeight": 16, "fps": 8, "interpolation": 4,
-                  # the refine node redraws keyframes at `scale` x the resolution with the same decoder; size words
-                  # name a size in the decoder's latent cells, which means another size in a frame twice as large,
-                  # so it leaves them out (null; session 14: mapping small -> big measured worse)
-                  "refine": {"scale": 2, "words": {w: None for w in ("small", "big") if w in vocab}}},
+                  # the refine node redraws keyframes at `scale` x the resolution. The refiner was trained there with
+                  # the size words; the decoder alone reads them as sizes in its latent cells, which means another
+                  # size in a frame twice as large, so without a refiner they are left out (null; session 14:
+                  # mapping small -> big measured worse)
+                  "refine": {"scale": 2, "words": {} if refiner else {w: None for w in ("small", "big") if w in vocab}}},
         "schedule": {"trainSteps": 1000, "prediction": "v",
                      "alphasCumprod": [float(f"{a:.8g}") for a in cosine_alphas_cumprod()]},
     }

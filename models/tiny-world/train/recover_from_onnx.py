@@ -5,7 +5,7 @@ decoder-motion_final.pt for a pack from before the scale stage), interp3_final.p
 before session 6), vclip_final.pt; from a pack with 8 latent channels (session 7 on) instead
 ae_detail_final.pt and decoder-detail_final.pt, plus ae_final.pt for the first 4 channels' encoder;
 from a pack whose latent decoder reads the text, session 8 on, also ae_detail_final.pt without its detail
-encoder and ae_predict_final.pt)
+encoder and ae_predict_final.pt; from a pack with a refiner, session 15 on, also refiner_final.pt)
 from the shipped ONNX files, so later stages can resume or fine-tune on a
 machine where checkpoints/ was lost. Never overwrites a checkpoint that exists; needs no data set
 (the vocabulary size comes from manifest.json). Run from the repo root:
@@ -264,6 +264,14 @@ def main():
     # (module, export args, ONNX file, input names, output names, dynamic axes, verification feeds,
     #  the state-dict entries the file holds)
     every = ("",)
+
+    def diffusion_job(model, f):  # the decoder, and the refiner (the same U-Net fine-tuned at 2x)
+        return (model, (lat, torch.tensor([999.0, 10.0]), tok, emb(), lat * mask, mask), f,
+                ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
+                bdyn("latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"),
+                {"latents": vlat, "timestep": torch.tensor([999.0, 500.0, 3.0]), "tokens": vtok, "image_embedding": vemb,
+                 "known": vlat * vmask, "mask": vmask}, every)
+
     jobs = [
         (LatentEncoder(ae), (img,), "latent_encoder.onnx", ["image"], ["latents"], bdyn("image", "latents"),
          {"image": vimg()}, ("ae.enc.", "ae.detail.", "ae.z_")),
@@ -277,11 +285,7 @@ def main():
          {"image": vimg()}, every),
         (prior, (emb(),), "prior.onnx", ["text_embedding"], ["image_embedding"],
          bdyn("text_embedding", "image_embedding"), {"text_embedding": vemb}, every),
-        (unet, (lat, torch.tensor([999.0, 10.0]), tok, emb(), lat * mask, mask), "decoder.onnx",
-         ["latents", "timestep", "tokens", "image_embedding", "known", "mask"], ["v"],
-         bdyn("latents", "timestep", "tokens", "image_embedding", "known", "mask", "v"),
-         {"latents": vlat, "timestep": torch.tensor([999.0, 500.0, 3.0]), "tokens": vtok, "image_embedding": vemb,
-          "known": vlat * vmask, "mask": vmask}, every),
+        diffusion_job(unet, "decoder.onnx"),
         (interp, (img, torch.rand(B, 3, 64, 64) * 2 - 1, torch.tensor([0.25, 0.75])), "interpolator.onnx",
          ["frame_a", "frame_b", "t"], ["frame"],
          {"frame_a": {0: "B", 2: "H", 3: "W"}, "frame_b": {0: "B", 2: "H", 3: "W"}, "t": {0: "B"},
@@ -290,6 +294,11 @@ def main():
         (video_text, vt_args, "video_text.onnx", ["frames", "tokens"], ["score"], vt_dyn,
          {"frames": torch.rand(N, 3, 8, 64, 64, generator=g) * 2 - 1, "tokens": vtok}, every),
     ]
+    # session 15 on: the refine node's own model (stage refiner), when the pack has one
+    refiner = build(V, True, motion=True, scale=scaled, zc=zc)
+    refined = os.path.exists(os.path.join(PACK, "refiner.onnx"))
+    if refined:
+        jobs.append(diffusion_job(refiner, "refiner.onnx"))
 
     problems, recovered = [], {}
     tmpdir = tempfile.mkdtemp(prefix="tw_recover_")
@@ -326,6 +335,7 @@ def main():
                               "image": {k: recovered["image_encoder.onnx"][k] for k in image.state_dict()},
                               "prior": {k: recovered["prior.onnx"][k] for k in prior.state_dict()}},
             unet_ckpt: {k: recovered["decoder.onnx"][k] for k in unet.state_dict()},
+            **({"refiner_final.pt": {k: recovered["refiner.onnx"][k] for k in refiner.state_dict()}} if refined else {}),
             interp_ckpt: {k: recovered["interpolator.onnx"][k] for k in interp.state_dict()},
             "vclip_final.pt": {k: recovered["video_text.onnx"][k] for k in video_text.state_dict()},
             **({"ae_sharp_final.pt": {k: ae_sd[k] for k in ae.state_dict() if k.startswith(("dec.", "sharp."))}}

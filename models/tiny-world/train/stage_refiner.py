@@ -1,0 +1,157 @@
+"""Stage `refiner` (python stage_refiner.py): the shipped decoder (decoder-stars) fine-tuned at
+twice its size, on 4x32x32 latents of 128-px renders of the same clips, for the refine node's
+SDEdit pass (keyframes upscaled, encoded at 2x, noised to strength ~0.4, redrawn in a few steps).
+
+Why (session 15): the same decoder run at 2x untrained there (session 14) gave small stars
+their points but drew objects a size too large (it reads "small" as a number of latent cells,
+so the node had to leave size words out), redrew some big stars as diamonds or circles and
+shaded large objects, all because it had never seen objects that many cells across. Trained
+here with the size words kept, on the noise levels refine uses (t < T_MAX), it learns what a
+small, medium and big object is at 2x and flat colours at that size.
+
+Data: `keyframes128.u8` (models/tiny-world/world/write-keyframes.ts, the data set's own clips
+re-rendered at 128 px), encoded once by the shipped latent encoder to
+checkpoints/latents128_XXXXX.npy. Conditioning and its dropout as in stage_decoder.py; the
+first keyframe given 20% of the time (the masked conditioning stays usable); the motion and
+scale heads are frozen (they read only the words, whatever the size, and nothing supervises
+them here). Output: refiner_final.pt (a UNet state dict like decoder-scale_final.pt)."""
+import os, sys
+import numpy as np
+import torch
+from common import (Data, Run, EMA, CKPT, LOGS, HERE, DATA, KEYFRAMES, log, save_sheet, setup_threads, q_sample_v,
+                    min_snr_weight, ddim_sample, encode_caption)
+from models import autoencoder_from, nparams
+from stage_decoder import build
+
+SIZE, LAT = 128, 32
+T_MAX = 600  # refine starts at strength 0.4 (t 400); the margin keeps strengths up to 0.6 in range
+CHUNK = 500
+N_CLIPS = int(os.environ.get("TW_REFINER_CLIPS", "3000"))
+
+
+def keyframes128(n):
+    if not os.path.exists(os.path.join(DATA, f"keyframes{SIZE}.READY")):
+        sys.exit(f"missing {DATA}/keyframes{SIZE}.u8: npx tsx models/tiny-world/world/write-keyframes.ts --size {SIZE}")
+    return np.memmap(os.path.join(DATA, f"keyframes{SIZE}.u8"), np.uint8, "r", shape=(n, 8, SIZE, SIZE, 3))
+
+
+def encode_all(data, ae):
+    """Every chunk of N_CLIPS clips' 128-px keyframes through the latent encoder, once
+    ([CHUNK, 8, 4, 32, 32] float16 per file; existing chunks are kept, so this resumes)."""
+    frames = keyframes128(data.n)
+    parts = []
+    for j in range(0, N_CLIPS, CHUNK):
+        path = os.path.join(CKPT, f"latents{SIZE}_{j:05d}.npy")
+        if not os.path.exists(path):
+            part = np.zeros((min(CHUNK, N_CLIPS - j), 8, 4, LAT, LAT), np.float16)
+            with torch.no_grad():
+                for q in range(0, len(part), 25):
+                    x = torch.from_numpy(np.array(frames[j + q:j + min(q + 25, len(part))])).float()
+                    x = x.reshape(-1, SIZE, SIZE, 3).permute(0, 3, 1, 2) / 127.5 - 1.0
+                    part[q:q + 25] = ae.encode(x).reshape(-1, 8, 4, LAT, LAT).numpy().astype(np.float16)
+            np.save(path + ".tmp.npy", part)
+            os.replace(path + ".tmp.npy", path)
+            log(f"[refiner] encoded clips {j}-{j + len(part) - 1} at {SIZE}px")
+        parts.append(np.load(path))
+    return torch.from_numpy(np.concatenate(parts).astype(np.float32))
+
+
+def main():
+    setup_threads()
+    torch.manual_seed(15)
+    rng = np.random.default_rng(15)
+    data = Data(in_ram=False)
+    V = len(data.vocab)
+    ae = autoencoder_from(torch.load(os.path.join(CKPT, "ae_final.pt")))
+    ae.eval()
+    lat = encode_all(data, ae)  # [N, 8, 4, 32, 32]
+    log(f"[refiner] {len(lat)} clips of 8 keyframes at {LAT}x{LAT} latents, std {lat.std():.3f}")
+    emb = np.load(os.path.join(CKPT, "emb.npz"))
+    img0 = torch.from_numpy(emb["img0"]).float()
+    prior_out = torch.from_numpy(emb["prior_full"].astype(np.float32))
+    model = build(V, True, True, True)
+    # the shipped decoder: decoder-stars in a run from scratch; recover_from_onnx.py names it decoder-scale
+    start = next(n for n in ("decoder-stars", "decoder-scale") if os.path.exists(os.path.join(CKPT, f"{n}_final.pt")))
+    model.load_state_dict(torch.load(os.path.join(CKPT, f"{start}_final.pt")))
+    frozen = ("motion_head.", "scale_head.")
+    for n, p in model.named_parameters():
+        p.requires_grad_(not n.startswith(frozen))
+    log(f"[refiner] from {start}_final.pt; params {nparams(model)}, frozen: {frozen}")
+    attrs = data.meta["attributes"][:len(lat)]
+    draw = np.array([(2.0 if a["motion"] in ("growing", "shrinking", "still") else 1.0) *
+                     (3.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0) for a in attrs])
+    draw /= draw.sum()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.0)
+    ema = EMA(model, 0.998)
+    run = Run("refiner", {"model": model}, opt, minutes=60, lr=1e-4, warmup=50, ema=ema, min_lr_frac=0.2)
+    B = int(os.environ.get("TW_BATCH", 8))
+
+    def step(i):
+        ci = rng.choice(len(draw), B, p=draw)
+        vi = rng.integers(0, data.k, B)
+        tok = torch.from_numpy(data.tok_full[ci, vi].astype(np.int64))
+        r = rng.random(B)
+        drop_both = r < 0.1
+        keep_tokens = torch.from_numpy(~(drop_both | ((r >= 0.1) & (r < 0.15)))).long()[:, None]
+        keep_embedding = torch.from_numpy(~(drop_both | ((r >= 0.15) & (r < 0.2)))).float()[:, None]
+        e = torch.where(torch.from_numpy(rng.random(B) < 0.5)[:, None], img0[ci], prior_out[ci, vi])
+        x0 = lat[ci].permute(0, 2, 1, 3, 4)  # [B,4,8,32,32]
+        mask = torch.zeros(B, 1, 8, LAT, LAT)
+        mask[torch.from_numpy(rng.random(B) < 0.2), :, :1] = 1
+        t = torch.from_numpy(rng.integers(0, T_MAX, B))
+        xt, v = q_sample_v(x0, t, torch.randn_like(x0))
+        pred = model(xt, t.float(), tok * keep_tokens, e * keep_embedding, x0 * mask, mask)
+        loss = ((pred - v) ** 2).mean((1, 2, 3, 4))
+        lw = (loss * min_snr_weight(t)).mean()
+        opt.zero_grad(set_to_none=True)
+        lw.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return {"loss": lw.item(), "mse": loss.mean().item()}
+
+    # the sheet: refine's job on clips it trains on, from their 64-px keyframes through the
+    # shipped autoencoder at 64 (small stars come back as blobs there), bicubic to 128,
+    # encoded at 2x, noised to t=400 and redrawn in 4 steps; rows: truth, input, refined
+    show = np.arange(6) * 97
+    sheet_tok = torch.from_numpy(data.tok_full[show, 0].astype(np.int64))
+
+    def samples(stepno):
+        m = build(V, True, True, True)
+        m.load_state_dict(ema.shadow)
+        m.eval()
+        with torch.no_grad():
+            small = data.frames(np.repeat(show, 8), np.tile(KEYFRAMES, len(show)))
+            blurred = torch.nn.functional.interpolate(ae.decode(ae.encode(small)), size=SIZE, mode="bicubic",
+                                                      align_corners=False).clamp(-1, 1)
+            z = ae.encode(blurred).reshape(len(show), 8, 4, LAT, LAT).permute(0, 2, 1, 3, 4)
+            e = img0[show]
+            g = torch.Generator().manual_seed(stepno)
+            start, _ = q_sample_v(z, torch.full((len(show),), 400), torch.randn(z.shape, generator=g))
+        out = ddim_sample(m, sheet_tok, e, torch.zeros_like(z), torch.zeros(len(show), 1, 8, LAT, LAT), steps=4,
+                          guidance=3.0, start=start, start_t=400)
+        with torch.no_grad():
+            px = ae.decode(out.permute(0, 2, 1, 3, 4).reshape(-1, 4, LAT, LAT)).reshape(len(show), 8, 3, SIZE, SIZE)
+        truth = torch.from_numpy(np.array(keyframes128(data.n)[show])).float().permute(0, 1, 4, 2, 3) / 127.5 - 1
+        rows = []
+        for k in range(len(show)):
+            rows += [list(truth[k]), list(blurred.reshape(len(show), 8, 3, SIZE, SIZE)[k]), list(px[k])]
+        path = os.path.join(LOGS, "refiner_samples.png" if stepno else "refiner_samples_start.png")
+        save_sheet(path, rows, scale=1)
+        log(f"[refiner] samples at step {stepno} -> {os.path.relpath(path, HERE)}")
+
+    if run.step == 0:
+        samples(0)  # the untrained decoder at 2x (session 14's refine), to compare with
+    if not run.done():
+        n_ck = [0]
+
+        def on_ck(s):
+            n_ck[0] += 1
+            if n_ck[0] % 4 == 1:
+                samples(s)
+        run.loop(step, log_every=25, on_checkpoint=on_ck)
+    torch.save(ema.shadow, os.path.join(CKPT, "refiner_final.pt"))
+    samples(run.step)
+
+
+if __name__ == "__main__":
+    main()
