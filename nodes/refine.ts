@@ -1,9 +1,10 @@
 /**
  * Refine: the keyframes redrawn at twice the pack's resolution (SDEdit, as a "hires fix" or
- * SDXL's refiner do; in workflows/text-to-video-refined.json after the Real-ESRGAN upscale of
- * the keyframes). The frames are brought to 2x, encoded to latents twice the pack's latent
- * size, noised to `strength` and denoised in a few steps, then decoded (and, by default, kept
- * at the size they came in at).
+ * SDXL's refiner do; in the default workflow, workflows/text-to-video.json, after the
+ * Real-ESRGAN upscale of the keyframes; workflows/text-to-video-fast.json goes without). The
+ * frames are brought to 2x, encoded to latents twice the pack's latent size, noised to
+ * `strength` and denoised in a few steps, then decoded (and, by default, kept at the size they
+ * came in at).
  *
  * Why: at the pack's 16x16 latents a small object is ~2.5 latent cells across, too few for
  * the decoder to draw a star's points, and it comes out as a blob. At 32x32 it is ~5 cells,
@@ -35,7 +36,7 @@ export const refineNode = defineNode({
   category: 'generate',
   description: 'Redraws the keyframes at 2x resolution with the pack’s refiner, or its decoder (a few low-noise steps): sharper shapes, small objects keep their points.',
   inputs: {
-    frames: { kind: 'frames', label: 'keyframes', description: 'The pack’s keyframes (its count and aspect ratio), at any size: the refined example workflow upscales them first' },
+    frames: { kind: 'frames', label: 'keyframes', description: 'The pack’s keyframes (its count and aspect ratio), at any size: the default workflow upscales them first' },
     text: { kind: 'text-embedding', label: 'text' },
   },
   outputs: { frames: { kind: 'frames', label: 'keyframes' } },

@@ -1,7 +1,7 @@
 /**
- * The refine node on the shipped tiny-world pack (real ONNX Runtime, the real decoder at
+ * The refine node on the shipped tiny-world pack (real ONNX Runtime, the pack's refiner at
  * 32x32 latents): what a user sees is that a small star the keyframes node draws as a blob
- * comes back with its points, in the same place, colour and motion. Plus its errors.
+ * comes back with its points, still small, in the same place, colour and motion. Plus its errors.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyframesNode } from '../../nodes/keyframes';
@@ -39,7 +39,7 @@ async function keyframesFor(prompt: string, seed: number) {
 }
 
 describe('refine (tiny-world pack)', () => {
-  it('a small star drawn as a blob comes back with its points, in the same place, colour and motion', async () => {
+  it('a small star drawn as a blob comes back with its points, still small, in the same place, colour and motion', async () => {
     const { text, keyframes } = await keyframesFor(PROMPT, 3);
     const before = analyzeVideo(keyframes);
     expect(before.shape.name).not.toBe('star');
@@ -50,6 +50,8 @@ describe('refine (tiny-world pack)', () => {
     expect([frames.width, frames.height, frames.fps]).toEqual([128, 128, keyframes.fps]);
     const after = analyzeVideo(frames);
     expect(after.shape.name).toBe('star');
+    // the decoder alone, run at 2x, drew small objects a size larger (session 14); the refiner keeps them small
+    expect(after.size.name).toBe('small');
     expect(after.colour?.name).toBe(before.colour?.name);
     expect(after.background.name).toBe(before.background.name);
     expect(after.motion.name).toBe('up');

@@ -354,6 +354,8 @@ def main():
         c = ckpts["clip_final.pt"]
         text.load_state_dict(c["text"]); image.load_state_dict(c["image"]); prior.load_state_dict(c["prior"])
         unet.load_state_dict(ckpts[unet_ckpt])
+        if refined:
+            refiner.load_state_dict(ckpts["refiner_final.pt"])
         interp.load_state_dict(ckpts[interp_ckpt])
         video_text.load_state_dict(ckpts["vclip_final.pt"])
         worst = 0.0
