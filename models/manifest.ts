@@ -48,7 +48,8 @@ export const ManifestSchema = z
          * width), so the refine node can redraw keyframes there. `words`: how the prompt reads
          * at that scale, for words that name a size relative to the decoder's latent cells (a
          * "small" object at 2x is as many cells across as a "big" one at 1x): each listed word
-         * is replaced by its value, or left out when the value is null.
+         * is replaced by its value, or left out when the value is null. A pack whose optional
+         * `refiner` model was trained at that scale reads the prompt as it is (`{}`).
          */
         refine: z
           .object({ scale: z.number().int().min(2).max(4), words: z.record(z.string(), z.string().nullable()).default({}) })

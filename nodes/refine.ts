@@ -11,7 +11,7 @@
  * and the moderate noise keeps the layout, colours and motion the keyframes already have.
  *
  * Which model redraws: the pack's `refiner` when it has one (tiny-world: its decoder
- * fine-tuned at 2x on 128-px renders, which knows sizes and flat colours there), else the
+ * fine-tuned at 2x on 128-px renders, which knows sizes and mostly flat colours there), else the
  * pack's own decoder run at 2x. That one reads size words as a number of latent cells, so at 2x
  * they would ask for another size; the manifest says how to read them there
  * (`video.refine.words`: left out for a pack without a refiner).
@@ -146,11 +146,11 @@ async function promptAtScale(
   words: Readonly<Record<string, string | null>>,
 ): Promise<{ text: TextEmbedding; imageEmbedding: Float32Array }> {
   const { tokenizer } = videoPack(ctx.models, packName);
-  const read = text.tokens
-    .filter((id) => id !== 0)
-    .map((id) => tokenizer.vocabulary[id] ?? '')
-    .flatMap((word) => (Object.hasOwn(words, word) ? (words[word] === null ? [] : [words[word]!]) : [word]));
-  // a prompt of nothing but size words ("big") keeps them: an empty prompt would be no prompt at all
-  const reworded = read.length === 0 ? text : await encodePrompt(ctx.models, packName, read.join(' '), `model pack "${packName}" video.refine.words`);
+  const prompt = text.tokens.filter((id) => id !== 0).map((id) => tokenizer.vocabulary[id] ?? '');
+  const read = prompt.flatMap((word) => (Object.hasOwn(words, word) ? (words[word] === null ? [] : [words[word]!]) : [word]));
+  // the prompt as it is when no word of it is listed (a pack with a refiner lists none), and a
+  // prompt of nothing but size words ("big") keeps them: an empty prompt would be no prompt at all
+  const rewritten = prompt.some((word) => Object.hasOwn(words, word)) && read.length > 0;
+  const reworded = rewritten ? await encodePrompt(ctx.models, packName, read.join(' '), `model pack "${packName}" video.refine.words`) : text;
   return { text: reworded, imageEmbedding: await priorEmbedding(ctx.models, packName, reworded.embedding) };
 }

@@ -2,7 +2,7 @@
  * `npm run eval:tiny:pipeline`: how much of the prompt survives everything except the
  * diffusion decoder? The renderer's own keyframes of each eval scene go through the pack's
  * latent autoencoder (encode, decode), then every node of the default workflow after its
- * keyframes node (interpolate, upscale), and the result is judged
+ * keyframes node (since session 15: upscale, refine, interpolate), and the result is judged
  * exactly as eval:tiny judges generated videos. What fails here cannot be fixed by training
  * the keyframe decoder longer.
  *
