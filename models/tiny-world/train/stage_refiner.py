@@ -19,7 +19,7 @@ import os, sys
 import numpy as np
 import torch
 from common import (Data, Run, EMA, CKPT, LOGS, HERE, DATA, KEYFRAMES, log, save_sheet, setup_threads, q_sample_v,
-                    min_snr_weight, ddim_sample, encode_caption)
+                    ALPHAS, ddim_sample)
 from models import autoencoder_from, nparams
 from stage_decoder import build
 
@@ -27,12 +27,58 @@ SIZE, LAT = 128, 32
 T_MAX = 600  # refine starts at strength 0.4 (t 400); the margin keeps strengths up to 0.6 in range
 CHUNK = 500
 N_CLIPS = int(os.environ.get("TW_REFINER_CLIPS", "3000"))
+# Share of steps (at t >= DEGRADED_T_MIN) whose x_t is built from a degraded input, the loss still
+# towards the clean render (session 16): the U-Net's 16x16 keyframes draw a small star as a
+# blob, and a refiner trained only to denoise keeps the blob it is given.
+DEGRADED = float(os.environ.get("TW_REFINER_DEGRADED", "0.5"))
+DEGRADED_T_MIN = 100  # refine's steps from strength 0.4 are t 399, 266, 133, 0
+BLUR_SIGMA = (0.6, 2.0)  # at 64 px, one per clip: from a softened star to a blob
 
 
 def keyframes128(n):
     if not os.path.exists(os.path.join(DATA, f"keyframes{SIZE}.READY")):
         sys.exit(f"missing {DATA}/keyframes{SIZE}.u8: npx tsx models/tiny-world/world/write-keyframes.ts --size {SIZE}")
     return np.memmap(os.path.join(DATA, f"keyframes{SIZE}.u8"), np.uint8, "r", shape=(n, 8, SIZE, SIZE, 3))
+
+
+def blurred(x, sigma):
+    """[N,3,H,W] frames blurred by a Gaussian of `sigma` pixels (reflected at the edges)."""
+    r = int(np.ceil(3 * sigma))
+    k = torch.exp(-torch.arange(-r, r + 1).float() ** 2 / (2 * sigma ** 2))
+    k = (k / k.sum()).repeat(3, 1, 1)
+    x = torch.nn.functional.pad(x, (r, r, 0, 0), mode="reflect")
+    x = torch.nn.functional.conv2d(x, k.view(3, 1, 1, -1), groups=3)
+    x = torch.nn.functional.pad(x, (0, 0, r, r), mode="reflect")
+    return torch.nn.functional.conv2d(x, k.view(3, 1, -1, 1), groups=3)
+
+
+def degraded_input(data, clips, sigmas):
+    """What refine is given when the keyframes drew a blob: each clip's 64-px keyframes blurred
+    (one sigma per clip), bicubic to 128 px; as frames [N*8,3,128,128]."""
+    small = data.frames(np.repeat(clips, 8), np.tile(KEYFRAMES, len(clips)))
+    small = torch.cat([blurred(small[8 * i:8 * i + 8], float(s)) for i, s in enumerate(sigmas)])
+    return torch.nn.functional.interpolate(small, size=SIZE, mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
+def encode_degraded(data, ae):
+    """The degraded inputs of the first N_CLIPS clips through the latent encoder at 128 px, once
+    (checkpoints/degraded128_XXXXX.npy, like encode_all's files; sigmas drawn from a fixed seed)."""
+    sigmas = np.random.default_rng(16).uniform(*BLUR_SIGMA, N_CLIPS)
+    parts = []
+    for j in range(0, N_CLIPS, CHUNK):
+        path = os.path.join(CKPT, f"degraded{SIZE}_{j:05d}.npy")
+        if not os.path.exists(path):
+            part = np.zeros((min(CHUNK, N_CLIPS - j), 8, 4, LAT, LAT), np.float16)
+            with torch.no_grad():
+                for q in range(0, len(part), 25):
+                    clips = np.arange(j + q, j + min(q + 25, len(part)))
+                    x = degraded_input(data, clips, sigmas[clips])
+                    part[q:q + len(clips)] = ae.encode(x).reshape(-1, 8, 4, LAT, LAT).numpy().astype(np.float16)
+            np.save(path + ".tmp.npy", part)
+            os.replace(path + ".tmp.npy", path)
+            log(f"[refiner] encoded degraded clips {j}-{j + len(part) - 1} at {SIZE}px")
+        parts.append(np.load(path))
+    return torch.from_numpy(np.concatenate(parts).astype(np.float32))
 
 
 def encode_all(data, ae):
@@ -66,6 +112,8 @@ def main():
     ae.eval()
     lat = encode_all(data, ae)  # [N, 8, 4, 32, 32]
     log(f"[refiner] {len(lat)} clips of 8 keyframes at {LAT}x{LAT} latents, std {lat.std():.3f}")
+    bad = encode_degraded(data, ae) if DEGRADED > 0 else None
+    log(f"[refiner] degraded inputs in {DEGRADED:.0%} of the steps at t >= {DEGRADED_T_MIN} (blur sigma {BLUR_SIGMA} at 64 px)")
     emb = np.load(os.path.join(CKPT, "emb.npz"))
     img0 = torch.from_numpy(emb["img0"]).float()
     prior_out = torch.from_numpy(emb["prior_full"].astype(np.float32))
@@ -100,18 +148,28 @@ def main():
         mask = torch.zeros(B, 1, 8, LAT, LAT)
         mask[torch.from_numpy(rng.random(B) < 0.2), :, :1] = 1
         t = torch.from_numpy(rng.integers(0, T_MAX, B))
-        xt, v = q_sample_v(x0, t, torch.randn_like(x0))
+        given = x0
+        if bad is not None:
+            worse = torch.from_numpy((rng.random(B) < DEGRADED) & (t.numpy() >= DEGRADED_T_MIN))
+            given = torch.where(worse[:, None, None, None, None], bad[ci].permute(0, 2, 1, 3, 4), x0)
+        xt, _ = q_sample_v(given, t, torch.randn_like(x0))
         pred = model(xt, t.float(), tok * keep_tokens, e * keep_embedding, x0 * mask, mask)
-        loss = ((pred - v) ** 2).mean((1, 2, 3, 4))
-        lw = (loss * min_snr_weight(t)).mean()
+        # the loss on the clean estimate, min(SNR, 5)-weighted: for a clean input exactly the
+        # min-SNR v loss (|v - v'|^2 = |x0 - x0'|^2 (SNR + 1)), and finite for a degraded one,
+        # whose implied v target would grow without bound as t -> 0
+        a = ALPHAS[t].view(-1, 1, 1, 1, 1)
+        x0_pred = a.sqrt() * xt - (1 - a).sqrt() * pred
+        loss = ((x0_pred - x0) ** 2).mean((1, 2, 3, 4))
+        snr = ALPHAS[t] / (1 - ALPHAS[t])
+        lw = (loss * snr.clamp(max=5.0)).mean()
         opt.zero_grad(set_to_none=True)
         lw.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        return {"loss": lw.item(), "mse": loss.mean().item()}
+        return {"loss": lw.item(), "x0_mse": loss.mean().item()}
 
-    # the sheet: refine's job on clips it trains on, from their 64-px keyframes through the
-    # shipped autoencoder at 64 (small stars come back as blobs there), bicubic to 128,
+    # the sheet: refine's job on clips it trains on, from their 64-px keyframes blurred to the
+    # blobs the 16x16 keyframes draw (sigma 1.4 px), bicubic to 128,
     # encoded at 2x, noised to t=400 and redrawn in 4 steps; rows: truth, input, refined
     show = np.arange(6) * 97
     sheet_tok = torch.from_numpy(data.tok_full[show, 0].astype(np.int64))
@@ -121,10 +179,8 @@ def main():
         m.load_state_dict(ema.shadow)
         m.eval()
         with torch.no_grad():
-            small = data.frames(np.repeat(show, 8), np.tile(KEYFRAMES, len(show)))
-            blurred = torch.nn.functional.interpolate(ae.decode(ae.encode(small)), size=SIZE, mode="bicubic",
-                                                      align_corners=False).clamp(-1, 1)
-            z = ae.encode(blurred).reshape(len(show), 8, 4, LAT, LAT).permute(0, 2, 1, 3, 4)
+            given = degraded_input(data, show, np.full(len(show), 1.4))
+            z = ae.encode(given).reshape(len(show), 8, 4, LAT, LAT).permute(0, 2, 1, 3, 4)
             e = img0[show]
             g = torch.Generator().manual_seed(stepno)
             start, _ = q_sample_v(z, torch.full((len(show),), 400), torch.randn(z.shape, generator=g))
@@ -135,7 +191,7 @@ def main():
         truth = torch.from_numpy(np.array(keyframes128(data.n)[show])).float().permute(0, 1, 4, 2, 3) / 127.5 - 1
         rows = []
         for k in range(len(show)):
-            rows += [list(truth[k]), list(blurred.reshape(len(show), 8, 3, SIZE, SIZE)[k]), list(px[k])]
+            rows += [list(truth[k]), list(given.reshape(len(show), 8, 3, SIZE, SIZE)[k]), list(px[k])]
         path = os.path.join(LOGS, "refiner_samples.png" if stepno else "refiner_samples_start.png")
         save_sheet(path, rows, scale=1)
         log(f"[refiner] samples at step {stepno} -> {os.path.relpath(path, HERE)}")
