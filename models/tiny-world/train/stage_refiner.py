@@ -60,46 +60,40 @@ def degraded_input(data, clips, sigmas):
     return torch.nn.functional.interpolate(small, size=SIZE, mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
-def encode_degraded(data, ae):
-    """The degraded inputs of the first N_CLIPS clips through the latent encoder at 128 px, once
-    (checkpoints/degraded128_XXXXX.npy, like encode_all's files; sigmas drawn from a fixed seed)."""
-    sigmas = np.random.default_rng(16).uniform(*BLUR_SIGMA, N_CLIPS)
+def encoded_once(ae, prefix, frames_of, what):
+    """The first N_CLIPS clips' 8 frames each (`frames_of(clip indices)` -> [n*8,3,128,128])
+    through the latent encoder, once: checkpoints/<prefix>128_XXXXX.npy, [CHUNK, 8, 4, 32, 32]
+    float16 per file; existing chunks are kept, so this resumes."""
     parts = []
     for j in range(0, N_CLIPS, CHUNK):
-        path = os.path.join(CKPT, f"degraded{SIZE}_{j:05d}.npy")
+        path = os.path.join(CKPT, f"{prefix}{SIZE}_{j:05d}.npy")
         if not os.path.exists(path):
             part = np.zeros((min(CHUNK, N_CLIPS - j), 8, 4, LAT, LAT), np.float16)
             with torch.no_grad():
                 for q in range(0, len(part), 25):
                     clips = np.arange(j + q, j + min(q + 25, len(part)))
-                    x = degraded_input(data, clips, sigmas[clips])
-                    part[q:q + len(clips)] = ae.encode(x).reshape(-1, 8, 4, LAT, LAT).numpy().astype(np.float16)
+                    part[q:q + len(clips)] = ae.encode(frames_of(clips)).reshape(-1, 8, 4, LAT, LAT).numpy().astype(np.float16)
             np.save(path + ".tmp.npy", part)
             os.replace(path + ".tmp.npy", path)
-            log(f"[refiner] encoded degraded clips {j}-{j + len(part) - 1} at {SIZE}px")
+            log(f"[refiner] encoded {what} of clips {j}-{j + len(part) - 1} at {SIZE}px")
         parts.append(np.load(path))
     return torch.from_numpy(np.concatenate(parts).astype(np.float32))
 
 
 def encode_all(data, ae):
-    """Every chunk of N_CLIPS clips' 128-px keyframes through the latent encoder, once
-    ([CHUNK, 8, 4, 32, 32] float16 per file; existing chunks are kept, so this resumes)."""
+    """The 128-px keyframes, encoded once (latents128_XXXXX.npy)."""
     frames = keyframes128(data.n)
-    parts = []
-    for j in range(0, N_CLIPS, CHUNK):
-        path = os.path.join(CKPT, f"latents{SIZE}_{j:05d}.npy")
-        if not os.path.exists(path):
-            part = np.zeros((min(CHUNK, N_CLIPS - j), 8, 4, LAT, LAT), np.float16)
-            with torch.no_grad():
-                for q in range(0, len(part), 25):
-                    x = torch.from_numpy(np.array(frames[j + q:j + min(q + 25, len(part))])).float()
-                    x = x.reshape(-1, SIZE, SIZE, 3).permute(0, 3, 1, 2) / 127.5 - 1.0
-                    part[q:q + 25] = ae.encode(x).reshape(-1, 8, 4, LAT, LAT).numpy().astype(np.float16)
-            np.save(path + ".tmp.npy", part)
-            os.replace(path + ".tmp.npy", path)
-            log(f"[refiner] encoded clips {j}-{j + len(part) - 1} at {SIZE}px")
-        parts.append(np.load(path))
-    return torch.from_numpy(np.concatenate(parts).astype(np.float32))
+
+    def frames_of(clips):
+        x = torch.from_numpy(np.array(frames[clips[0]:clips[-1] + 1])).float()
+        return x.reshape(-1, SIZE, SIZE, 3).permute(0, 3, 1, 2) / 127.5 - 1.0
+    return encoded_once(ae, "latents", frames_of, "the keyframes")
+
+
+def encode_degraded(data, ae):
+    """The degraded inputs, encoded once (degraded128_XXXXX.npy; sigmas from a fixed seed)."""
+    sigmas = np.random.default_rng(16).uniform(*BLUR_SIGMA, N_CLIPS)
+    return encoded_once(ae, "degraded", lambda clips: degraded_input(data, clips, sigmas[clips]), "the blurred keyframes")
 
 
 def main():
