@@ -11,7 +11,8 @@
  * and the moderate noise keeps the layout, colours and motion the keyframes already have.
  *
  * Which model redraws: the pack's `refiner` when it has one (tiny-world: its decoder
- * fine-tuned at 2x on 128-px renders, which knows sizes and mostly flat colours there), else the
+ * fine-tuned at 2x on 128-px renders and on blurred keyframes, which knows sizes and flat
+ * colours there and turns a blob into the shape the words name), else the
  * pack's own decoder run at 2x. That one reads size words as a number of latent cells, so at 2x
  * they would ask for another size; the manifest says how to read them there
  * (`video.refine.words`: left out for a pack without a refiner).

@@ -9,9 +9,16 @@ shaded large objects, all because it had never seen objects that many cells acro
 here with the size words kept, on the noise levels refine uses (t < T_MAX), it learns what a
 small, medium and big object is at 2x and flat colours at that size.
 
+Why blurred inputs too (session 16): refine is given what the 16x16 keyframes drew, a blob
+where a small star should be, and a refiner trained only to denoise clean renders keeps it.
+So DEGRADED of the steps at t >= DEGRADED_T_MIN noise the clip's 64-px keyframes blurred and
+upscaled (degraded_input) instead of its clean latents, and every loss is towards the clean
+ones: it learns to draw what the words name where the blob is.
+
 Data: `keyframes128.u8` (models/tiny-world/world/write-keyframes.ts, the data set's own clips
 re-rendered at 128 px), encoded once by the shipped latent encoder to
-checkpoints/latents128_XXXXX.npy. Conditioning and its dropout as in stage_decoder.py; the
+checkpoints/latents128_XXXXX.npy, and their blurred 64-px keyframes to
+checkpoints/degraded128_XXXXX.npy. Conditioning and its dropout as in stage_decoder.py; the
 first keyframe given 20% of the time (the masked conditioning stays usable); the motion and
 scale heads are frozen (they read only the words, whatever the size, and nothing supervises
 them here). Output: refiner_final.pt (a UNet state dict like decoder-scale_final.pt)."""
