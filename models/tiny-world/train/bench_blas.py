@@ -25,6 +25,8 @@ STAGES = {
     "ae-sharp": (["stage_aedec.py", "sharp"], "ae-sharp"),
     "decoder-image": (["stage_decoder.py", "image"], "decoder-image"),
     "decoder-stars": (["stage_decoder.py", "stars"], "decoder-stars"),  # the video U-Net with TextWarp and heads, as decoder-full and refiner
+    # needs latents128_*.npy and degraded128_*.npy (stage_refiner.py makes them, ~20 min)
+    "refiner": (["stage_refiner.py"], "refiner"),
     "interp3": (["stage_interp3.py"], "interp3"),
     "vclip": (["stage_vclip.py"], "vclip"),
 }
