@@ -38,10 +38,10 @@ export TW_CKPT=$(cd "$CK" && pwd) TW_LOGS=$(cd "$LOGDIR" && pwd) TW_OUT=$(cd "$O
 # op; in our VM that made elementwise ops 10-100x slower.
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456
 
-# Debian's torch calls whichever libblas.so.3 the system's alternatives name; out of the box that
-# is the unoptimised reference BLAS, which makes the stages 1.1-4x slower (train/bench_blas.py).
-if ! $PY -c "import torch; torch.zeros(2, 2) @ torch.zeros(2, 2); import sys; sys.exit(0 if any('openblas' in l or 'blis' in l or 'mkl' in l for l in open('/proc/self/maps')) else 1)"; then
-  echo "warning: torch is using the reference BLAS; 'apt-get install libopenblas0-openmp' makes training up to 4x faster" >&2
+# Out of the box Debian's torch runs on the reference BLAS, which makes the matmul-heavy stages
+# 1.3-3.3x slower (train/logs/bench_blas.md).
+if (cd "$T" && $PY -c "import common, sys; sys.exit(0 if common.on_reference_blas() else 1)"); then
+  echo "warning: torch is using the reference BLAS; 'apt-get install libopenblas0-openmp' makes the matmul-heavy stages 1.3-3.3x faster" >&2
 fi
 
 if [ ! -f data/tiny-world/READY ]; then

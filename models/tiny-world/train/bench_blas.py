@@ -13,12 +13,13 @@ neighbour hits both alike, and prints steps per second and the ratio.
 Needs the inputs the stages read in train/checkpoints (the dataset, latents_*.npy, emb.npz,
 ae_final.pt, ae_decoder_final.pt, clip_final.pt, decoder-scale_final.pt: recover_from_onnx.py,
 `TW_MIN_AE=0 stage_ae.py` and stage_clip.py make them from the shipped pack)."""
-import argparse, os, re, subprocess, sys, tempfile, time
+import argparse, os, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CKPT = os.environ.get("TW_CKPT", os.path.join(HERE, "checkpoints"))
 REFERENCE_BLAS = "/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack"  # its LAPACK too, so nothing loads OpenBLAS
-# stage -> (script and arguments, the Run's name, which sets TW_MIN_<NAME>)
+# stage -> (script and arguments, the Run's name, which sets TW_MIN_<NAME> and names the outputs
+# that are not linked into the throwaway folder, so the stage trains instead of finding them)
 STAGES = {
     "ae": (["stage_ae.py"], "ae"),
     "clip": (["stage_clip.py"], "clip"),
@@ -33,11 +34,9 @@ STAGES = {
 
 
 def blas_in_use(env):
-    """The libblas a torch process really loads under env (checked, not assumed)."""
-    out = subprocess.run([sys.executable, "-c", "import torch; torch.zeros(2, 2) @ torch.zeros(2, 2); print(sorted({l.split()[-1] "
-                          "for l in open('/proc/self/maps') if 'libblas' in l or 'openblas' in l}))"],
-                         env=env, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+    """The BLAS a stage's process really loads under env (checked, not assumed)."""
+    return subprocess.run([sys.executable, "-c", "import common; print(common.blas_libraries())"], cwd=HERE,
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def run_stage(stage, env, minutes):
@@ -51,22 +50,15 @@ def run_stage(stage, env, minutes):
         for f in os.listdir(CKPT):
             if f not in own and not os.path.isdir(os.path.join(CKPT, f)):
                 os.symlink(os.path.join(CKPT, f), os.path.join(ck, f))
-        if stage == "clip":  # stage_clip skips training when its output exists
-            for f in ("clip_final.pt", "emb.npz"):
-                if os.path.lexists(os.path.join(ck, f)):
-                    os.remove(os.path.join(ck, f))
         env = dict(env, TW_CKPT=ck, TW_LOGS=logs, **{f"TW_MIN_{name.upper().replace('-', '_')}": str(minutes)})
         proc = subprocess.Popen([sys.executable, *args], cwd=HERE, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         tail, rate = [], None
-        deadline = time.time() + minutes * 60 + 600
         for line in proc.stdout:
             tail = (tail + [line])[-20:]
             m = re.search(rf"\[{re.escape(name)}\] finished: step (\d+), ([0-9.]+) min of training", line)
             if m:  # what follows training (encoding every clip, sample sheets) is not what we measure
                 rate = int(m.group(1)) / (float(m.group(2)) * 60)
-                break
-            if time.time() > deadline:
                 break
         proc.kill()
         proc.wait()

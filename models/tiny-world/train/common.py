@@ -26,6 +26,18 @@ def setup_threads():
     return n
 
 
+def blas_libraries():
+    """The BLAS libraries this process's torch has really loaded (paths from /proc/self/maps).
+    Debian's torch calls whichever libblas.so.3 the system's alternatives name: out of the box
+    the unoptimised reference BLAS, OpenBLAS once libopenblas0-openmp is installed."""
+    torch.zeros(2, 2) @ torch.zeros(2, 2)  # loads the BLAS if nothing has yet
+    return sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1]})
+
+
+def on_reference_blas():
+    return not any("openblas" in lib or "blis" in lib for lib in blas_libraries())
+
+
 def rank():
     """This process's place when a stage runs data-parallel (torchrun sets RANK); 0 alone."""
     return int(os.environ.get("RANK", "0"))
