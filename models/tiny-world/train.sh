@@ -10,10 +10,12 @@
 # re-running after an interruption continues where it stopped. Logs: train/logs/<stage>.log (v2: logs/v2/).
 #   bash models/tiny-world/train.sh            # everything
 #   bash models/tiny-world/train.sh ae clip    # only these stages
-# Stage lengths are time boxes in minutes of training, overridable per stage, e.g.
-# TW_MIN_DECODER_VIDEO=90. TW_THREADS (default 1) sets torch threads per stage: use 2 when
-# nothing else runs (the motion stage went 2-3x faster), 1 on a shared machine, where a
-# descheduled second thread stalls every op. TW_PROCS=2 trains the decoder stages
+# A stage stops at the step count its shipped weights had or at its time box in minutes of
+# training, whichever comes first (common.Run), overridable per stage, e.g. TW_STEPS_DECODER_VIDEO=5000
+# or TW_MIN_DECODER_VIDEO=90; TW_STEP_CAPS=0 leaves the time boxes alone. On a quiet 2-core machine
+# with OpenBLAS the steps come first: ~266 minutes in all (train/recipe_minutes.py). TW_THREADS
+# (default 2, or 1 on a 1-core machine) sets torch threads per stage: give 1 on a shared machine,
+# where a descheduled second thread stalls every op. TW_PROCS=2 trains the decoder stages
 # data-parallel in two processes (~1.1x in clips per second on this VM).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +30,7 @@ RECIPE=${TW_RECIPE:-v1}
 case $RECIPE in
   v1) CK=${TW_CKPT:-$T/checkpoints}; LOGDIR=$T/logs; OUTDIR=${TW_OUT:-models/tiny-world} ;;
   v2) CK=${TW_CKPT:-$T/checkpoints-v2}; LOGDIR=$T/logs/v2; OUTDIR=${TW_OUT:-$CK/pack/tiny-world}
+      export TW_STEP_CAPS=0  # its stages ran as time boxes; the step caps are the shipped recipe's
       mkdir -p "$CK/pack"
       [ -e "$CK/pack/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$CK/pack/realesrgan" ;;
   *) echo "TW_RECIPE must be v1 or v2, not '$RECIPE'" >&2; exit 2 ;;

@@ -39,18 +39,20 @@ def blas_in_use(env):
                           env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def run_stage(stage, env, minutes):
+def run_stage(stage, env, minutes, stages=STAGES, ckpt=CKPT):
     """steps per second of one stage's training loop: its own count of steps over its own
-    training time (the Run excludes start-up, checkpoints and sample sheets from both)."""
-    args, name = STAGES[stage]
+    training time (the Run excludes start-up, checkpoints and sample sheets from both).
+    The stage reads its inputs from links to ckpt's files."""
+    args, name = stages[stage]
     with tempfile.TemporaryDirectory() as tmp:
         ck, logs = os.path.join(tmp, "ck"), os.path.join(tmp, "logs")
         os.makedirs(ck); os.makedirs(logs)
         own = {f"{name}.pt", f"{name}_final.pt", f"{name.replace('-', '_')}_final.pt"}
-        for f in os.listdir(CKPT):
-            if f not in own and not os.path.isdir(os.path.join(CKPT, f)):
-                os.symlink(os.path.join(CKPT, f), os.path.join(ck, f))
-        env = dict(env, TW_CKPT=ck, TW_LOGS=logs, **{f"TW_MIN_{name.upper().replace('-', '_')}": str(minutes)})
+        for f in os.listdir(ckpt):
+            if f not in own and not os.path.isdir(os.path.join(ckpt, f)):
+                os.symlink(os.path.join(ckpt, f), os.path.join(ck, f))
+        # TW_OUT too: vclip exports itself into the pack it finds there once its loop ends
+        env = dict(env, TW_CKPT=ck, TW_LOGS=logs, TW_OUT=tmp, **{f"TW_MIN_{name.upper().replace('-', '_')}": str(minutes)})
         proc = subprocess.Popen([sys.executable, *args], cwd=HERE, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         tail, rate = [], None
@@ -67,13 +69,19 @@ def run_stage(stage, env, minutes):
         return rate
 
 
+def stage_env():
+    """train.sh's environment for a stage (two threads unless TW_THREADS says otherwise, its malloc
+    settings), without the step caps: a measurement runs each stage for its whole time box."""
+    return dict(os.environ, TW_THREADS=os.environ.get("TW_THREADS", "2"), TW_STEP_CAPS="0",
+                MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="4294967296", MALLOC_TOP_PAD_="268435456")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=2.0)
     ap.add_argument("stages", nargs="*", default=list(STAGES))
     a = ap.parse_args()
-    base = dict(os.environ, TW_THREADS=os.environ.get("TW_THREADS", "2"), MALLOC_MMAP_THRESHOLD_="33554432",
-                MALLOC_TRIM_THRESHOLD_="4294967296", MALLOC_TOP_PAD_="268435456")
+    base = stage_env()
     reference = dict(base, LD_LIBRARY_PATH=REFERENCE_BLAS)
     print(f"reference: {blas_in_use(reference)}\ndefault:   {blas_in_use(base)}", flush=True)
     print(f"| stage | steps/s, reference BLAS | steps/s, this machine's BLAS | ratio |\n| --- | --- | --- | --- |", flush=True)

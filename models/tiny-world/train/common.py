@@ -17,10 +17,10 @@ KEYFRAMES = list(range(0, 29, 4))
 
 
 def setup_threads():
-    # The machine is shared: with busy-waiting OpenMP threads a second thread that loses its
-    # core stalls every op (we measured 5-10x slowdowns), so default to one thread per stage
-    # and run independent stages side by side.
-    n = int(os.environ.get("TW_THREADS", "1"))
+    # Two threads on the quiet 2-core machine a fresh run gets (the motion stage ran 2-3x faster
+    # than with one). On a shared machine give TW_THREADS=1: with busy-waiting OpenMP threads a
+    # second thread that loses its core stalls every op (sessions 1-2 measured 5-10x slowdowns).
+    n = int(os.environ.get("TW_THREADS", str(min(2, os.cpu_count() or 1))))
     torch.set_num_threads(n)
     torch.set_flush_denormal(True)  # denormal floats make x86 math many times slower
     return n
@@ -71,6 +71,15 @@ def average_gradients(params):
     for g in grads:
         g.copy_(flat[i:i + g.numel()].view_as(g))
         i += g.numel()
+
+
+def save_whole(obj, path):
+    """torch.save, written beside the target and renamed over it: train.sh takes a stage whose
+    final file exists as done, so an interrupted save must never leave a truncated one; and a
+    rename replaces a symbolic link itself (bench_blas.py's throwaway folders link to the real
+    checkpoints), never the file it points at."""
+    torch.save(obj, path + ".tmp")
+    os.replace(path + ".tmp", path)
 
 
 def log(*a):
@@ -133,18 +142,33 @@ class EMA:
                 self.shadow[k].copy_(v)
 
 
+# Steps of each shipped stage's weights, from its log in train/logs (batches of the stage's own
+# size; decoder-video's first 1957 steps of 8 clips and its last 3079 in each of two processes
+# counted as steps of 12; ae-sharp's first 7027 were on 48x48 windows, counted as whole frames).
+SHIPPED_STEPS = {"ae": 783, "clip": 133, "prior": 755, "ae-dec": 3726, "ae-sharp": 9268, "decoder-image": 663,
+                 "decoder-video": 10414, "decoder-motion": 4211, "decoder-scale": 3320, "decoder-stars": 1820,
+                 "refiner": 580, "interp2": 1416, "interp3": 3979, "vclip": 1260}
+
+
 class Run:
     """A time-boxed, resumable loop. Stops at `minutes` of training time (summed across
     resumes) or `steps`, whichever first; saves a checkpoint every ~3 minutes and at the end.
-    The learning rate follows warmup + cosine over the planned time, so a resumed run
-    continues the same curve."""
+    A stage of the shipped recipe is also capped at the steps its shipped weights had
+    (SHIPPED_STEPS, session 18): on a quiet 2-core machine with OpenBLAS those steps take ~266 minutes in all,
+    while the time boxes, sized on a loaded VM with the reference BLAS, add up to 542, so a
+    fast machine reruns the shipped recipe instead of a longer one. The learning rate follows
+    warmup + cosine over whichever of the two limits is nearer, so a resumed run continues the
+    same curve. Overrides: TW_MIN_<NAME>, TW_STEPS_<NAME> (0: no cap), TW_STEP_CAPS=0 (no caps)."""
 
     def __init__(self, name, modules, opt, minutes, steps=None, lr=1e-3, warmup=100, ema=None,
                  min_lr_frac=0.1):
         os.makedirs(CKPT, exist_ok=True)
         self.name, self.modules, self.opt, self.ema = name, modules, opt, ema
-        self.minutes = float(os.environ.get(f"TW_MIN_{name.upper().replace('-', '_')}", minutes))
-        self.max_steps = steps
+        key = name.upper().replace('-', '_')
+        self.minutes = float(os.environ.get(f"TW_MIN_{key}", minutes))
+        if steps is None and name in SHIPPED_STEPS and os.environ.get("TW_STEP_CAPS", "1") != "0":
+            steps = -(-SHIPPED_STEPS[name] // world_size())  # data-parallel processes share them
+        self.max_steps = int(os.environ.get(f"TW_STEPS_{key}", steps or 0)) or None
         self.lr, self.warmup, self.min_lr_frac = lr, warmup, min_lr_frac
         self.path = os.path.join(CKPT, f"{name}.pt")
         self.step, self.elapsed = 0, 0.0
@@ -172,6 +196,8 @@ class Run:
 
     def set_lr(self):
         frac = min(1.0, self.elapsed / max(1.0, self.minutes * 60))
+        if self.max_steps is not None:
+            frac = max(frac, min(1.0, self.step / self.max_steps))
         w = min(1.0, (self.step + 1) / self.warmup)
         c = self.min_lr_frac + (1 - self.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac))
         for g in self.opt.param_groups:
@@ -185,8 +211,7 @@ class Run:
               "step": self.step, "elapsed": self.elapsed}
         if self.ema is not None:
             ck["ema"], ck["ema_n"] = self.ema.shadow, self.ema.n
-        torch.save(ck, self.path + ".tmp")
-        os.replace(self.path + ".tmp", self.path)
+        save_whole(ck, self.path)
 
     def loop(self, step_fn, log_every=50, on_checkpoint=None, ckpt_every=180):
         last_ck = time.time()

@@ -46,7 +46,7 @@ import numpy as np
 import torch
 import onnx
 from onnx import numpy_helper
-from common import CKPT, PACK, REPO, log, setup_threads
+from common import CKPT, PACK, REPO, log, save_whole, setup_threads
 from models import (AutoEncoder, autoencoder_from, LatentEncoder, LatentDecoder, ClipText, ClipImage, Prior, FlowInterpolator,
                     DetailPredictor, PredictedDetailDecoder,
                     TrackInterpolator, VideoText)
@@ -379,11 +379,10 @@ def main():
         sys.exit("[recover] nothing written: fix the problems above first")
     for name, sd in ckpts.items():
         path = os.path.join(CKPT, name)
-        if os.path.exists(path):
+        if os.path.exists(path) and os.path.getsize(path) > 0:
             log(f"[recover] kept existing {path} (not overwritten)")
             continue
-        torch.save(sd, path + ".tmp")
-        os.replace(path + ".tmp", path)
+        save_whole(sd, path)
         log(f"[recover] wrote {path}")
     if detail:
         log("[recover] note: a detail pack holds the ae-detail stage's autoencoder and the decoder-detail stage's U-Net;"

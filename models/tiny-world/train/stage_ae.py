@@ -4,7 +4,7 @@ unit-std scaled)."""
 import os
 import numpy as np
 import torch
-from common import Data, Run, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads
+from common import Data, Run, save_whole, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads
 from models import AutoEncoder, nparams
 
 
@@ -116,7 +116,7 @@ def main():
         log(f"[ae] latent mean {ae.z_mean.flatten().tolist()} std {ae.z_std.flatten().tolist()}")
         if os.path.exists(os.path.join(CKPT, "ae_final.pt")):  # resumed: keep the stats used so far
             ae.load_state_dict(torch.load(os.path.join(CKPT, "ae_final.pt")))
-        torch.save(ae.state_dict(), os.path.join(CKPT, "ae_final.pt"))
+        save_whole(ae.state_dict(), os.path.join(CKPT, "ae_final.pt"))
         encode_keyframes(data, "latents", 4, ae.encode, "ae")
         lat = load_latents(data.n)
         # check: decoded latents vs pixels over a few clips

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from common import Data, Run, EMA, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads, ddim_sample, q_sample_v
+from common import Data, Run, save_whole, EMA, CKPT, LOGS, KEYFRAMES, log, save_sheet, setup_threads, ddim_sample, q_sample_v
 from models import AutoEncoder, ClipText, DetailPredictor, PredictedDetailDecoder, autoencoder_from, widened_autoencoder
 from stage_ae import load_latents, encode_keyframes
 from stage_clip import embed_captions
@@ -153,7 +153,7 @@ def main():
 
     if not run.done():
         run.loop(step, log_every=50, on_checkpoint=sheet)
-    torch.save(ema.shadow, os.path.join(CKPT, "ae_sharp_final.pt" if sharp else "ae_decoder_final.pt"))
+    save_whole(ema.shadow, os.path.join(CKPT, "ae_sharp_final.pt" if sharp else "ae_decoder_final.pt"))
     sheet()
     log(f"[{name}] done (logs/{name.replace('-', '_')}_recon.png rows: truth, decoded, decoded with latent noise 0.15"
         + ("; the first 6 columns are stars)" if sharp else ")"))
@@ -184,7 +184,7 @@ def main_detail():
         ae.eval()
     else:
         ae = train_detail(name, data, rng, kf)
-        torch.save(ae.state_dict(), final)
+        save_whole(ae.state_dict(), final)
     zc = ae.channels - DETAIL
     with torch.no_grad():
         encode_keyframes(data, "detail", DETAIL, lambda x: ae.encode(x)[:, zc:], name)
@@ -359,7 +359,7 @@ def main_joint():
                 ae.z_mean.copy_(z.mean((0, 2, 3), keepdim=True))
                 ae.z_std.copy_(z.std((0, 2, 3), keepdim=True))
             log(f"[{name}] latent mean {ae.z_mean.flatten().tolist()} std {ae.z_std.flatten().tolist()}")
-        torch.save(ae.state_dict(), final)
+        save_whole(ae.state_dict(), final)
     ae.eval()
     with torch.no_grad():
         encode_keyframes(data, prefix, 4, ae.encode, name)
@@ -485,7 +485,7 @@ def main_predict():
 
     if not run.done():
         run.loop(step, log_every=50, on_checkpoint=sheet)
-    torch.save(ema.shadow, os.path.join(CKPT, "ae_predict_final.pt"))
+    save_whole(ema.shadow, os.path.join(CKPT, "ae_predict_final.pt"))
     sheet()
     log(f"[{name}] done (logs/ae_predict_recon.png rows: truth, 4 latent channels + predicted detail with the clip's "
         "static caption, the same without text, ae-detail with the true detail codes; the first 6 columns are small stars)")

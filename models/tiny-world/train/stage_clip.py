@@ -10,7 +10,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import Data, Run, CKPT, log, setup_threads
+from common import Data, Run, save_whole, CKPT, log, setup_threads
 from models import ClipText, ClipImage, Prior, nparams
 
 
@@ -107,7 +107,7 @@ def main():
     np.savez(emb_path + ".tmp.npz", img0=img0.numpy(), prior_full=pf.numpy().astype(np.float16),
              prior_static=ps.numpy().astype(np.float16))
     os.replace(emb_path + ".tmp.npz", emb_path)
-    torch.save({"text": text.state_dict(), "image": image.state_dict(), "prior": prior.state_dict()},
+    save_whole({"text": text.state_dict(), "image": image.state_dict(), "prior": prior.state_dict()},
                os.path.join(CKPT, "clip_final.pt"))
     log("[clip] embeddings written")
 

@@ -40,7 +40,7 @@ import os, sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import (Data, Run, EMA, CKPT, LOGS, HERE, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
+from common import (Data, Run, save_whole, EMA, CKPT, LOGS, HERE, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
                     ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients)
 from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state, autoencoder_from
 from stage_ae import load_latents
@@ -307,7 +307,7 @@ def main(mode):
                 samples(s)
         run.loop(step, log_every=25, on_checkpoint=on_ck)
     if rank() == 0:
-        torch.save(ema.shadow, os.path.join(CKPT, f"{name}_final.pt"))
+        save_whole(ema.shadow, os.path.join(CKPT, f"{name}_final.pt"))
         samples(run.step)
 
 

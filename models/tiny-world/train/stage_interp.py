@@ -3,7 +3,7 @@ L1 on object-weighted pixels, trained on the dataset's clips."""
 import os
 import numpy as np
 import torch
-from common import Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads
+from common import Data, Run, save_whole, EMA, CKPT, LOGS, log, save_sheet, setup_threads
 from models import Interpolator, nparams
 
 
@@ -53,7 +53,7 @@ def main():
 
     if not run.done():
         run.loop(step, log_every=50, on_checkpoint=sheet)
-    torch.save(ema.shadow, os.path.join(CKPT, "interp_final.pt"))
+    save_whole(ema.shadow, os.path.join(CKPT, "interp_final.pt"))
     sheet()
     log("[interp] done (logs/interp_samples.png: a, 3 predicted, b, 3 true)")
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads
+from common import Data, Run, save_whole, EMA, CKPT, LOGS, log, save_sheet, setup_threads
 from models import FlowInterpolator, TrackInterpolator, nparams, pixel_grid
 
 
@@ -86,7 +86,7 @@ def main():
 
     if not run.done():
         run.loop(step, log_every=50, on_checkpoint=sheet)
-    torch.save(ema.shadow, os.path.join(CKPT, "interp2_final.pt"))
+    save_whole(ema.shadow, os.path.join(CKPT, "interp2_final.pt"))
     sheet()
     log("[interp2] done (logs/interp2_samples.png: a, 3 predicted, b, 3 true; last 2 rows small bouncing)")
 

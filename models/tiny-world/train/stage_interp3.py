@@ -8,7 +8,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import Data, Run, EMA, CKPT, LOGS, log, save_sheet, setup_threads
+from common import Data, Run, save_whole, EMA, CKPT, LOGS, log, save_sheet, setup_threads
 from models import TrackInterpolator, nparams
 from stage_interp2 import v2_losses, centroid_size
 
@@ -88,7 +88,7 @@ def main():
 
     if not run.done():
         run.loop(step, log_every=50, on_checkpoint=sheet)
-    torch.save(ema.shadow, os.path.join(CKPT, "interp3_final.pt"))
+    save_whole(ema.shadow, os.path.join(CKPT, "interp3_final.pt"))
     sheet()
     log("[interp3] done (logs/interp3_samples.png: a, 3 predicted, b, 3 true; even rows hop 4 frames, odd rows 8; "
         "last 4 rows bouncing)")

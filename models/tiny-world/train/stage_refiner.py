@@ -25,7 +25,7 @@ them here). Output: refiner_final.pt (a UNet state dict like decoder-scale_final
 import os, sys
 import numpy as np
 import torch
-from common import (Data, Run, EMA, CKPT, LOGS, HERE, DATA, KEYFRAMES, log, save_sheet, setup_threads, q_sample_v,
+from common import (Data, Run, save_whole, EMA, CKPT, LOGS, HERE, DATA, KEYFRAMES, log, save_sheet, setup_threads, q_sample_v,
                     ALPHAS, ddim_sample)
 from models import autoencoder_from, nparams
 from stage_decoder import build
@@ -207,7 +207,7 @@ def main():
             if n_ck[0] % 4 == 1:
                 samples(s)
         run.loop(step, log_every=25, on_checkpoint=on_ck)
-    torch.save(ema.shadow, os.path.join(CKPT, "refiner_final.pt"))
+    save_whole(ema.shadow, os.path.join(CKPT, "refiner_final.pt"))
     samples(run.step)
 
 

@@ -15,7 +15,7 @@ import hashlib, json, os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import Data, Run, CKPT, OUT, KEYFRAMES, log, setup_threads
+from common import Data, Run, save_whole, CKPT, OUT, KEYFRAMES, log, setup_threads
 from models import VideoText, nparams
 
 MOTION_WORDS = {"moving", "going", "sliding", "growing", "getting", "shrinking", "bouncing", "hopping", "standing", "not"}
@@ -99,12 +99,14 @@ def main():
     if not run.done():
         run.loop(step, log_every=25)
     net.eval()
-    torch.save(net.state_dict(), os.path.join(CKPT, "vclip_final.pt"))
+    save_whole(net.state_dict(), os.path.join(CKPT, "vclip_final.pt"))
     manifest_path = os.path.join(OUT, "manifest.json")
     if os.path.exists(manifest_path):
         manifest = json.load(open(manifest_path))
         manifest["models"]["video-text"] = export_video_text(net, OUT)
-        json.dump(manifest, open(manifest_path, "w"), indent=1)
+        with open(manifest_path + ".tmp", "w") as f:  # renamed over it: never a half-written manifest
+            json.dump(manifest, f, indent=1)
+        os.replace(manifest_path + ".tmp", manifest_path)
         log("[vclip] exported video_text.onnx and updated its manifest.json entry")
 
 
