@@ -28,8 +28,8 @@ T=models/tiny-world/train
 # shipped recipe's files or the shipped pack.
 RECIPE=${TW_RECIPE:-v1}
 case $RECIPE in
-  v1) CK=${TW_CKPT:-$T/checkpoints}; LOGDIR=$T/logs; OUTDIR=${TW_OUT:-models/tiny-world} ;;
-  v2) CK=${TW_CKPT:-$T/checkpoints-v2}; LOGDIR=$T/logs/v2; OUTDIR=${TW_OUT:-$CK/pack/tiny-world}
+  v1) CK=${TW_CKPT:-$T/checkpoints}; LOGDIR=${TW_LOGS:-$T/logs}; OUTDIR=${TW_OUT:-models/tiny-world} ;;
+  v2) CK=${TW_CKPT:-$T/checkpoints-v2}; LOGDIR=${TW_LOGS:-$T/logs/v2}; OUTDIR=${TW_OUT:-$CK/pack/tiny-world}
       export TW_STEP_CAPS=0  # its stages ran as time boxes; the step caps are the shipped recipe's
       mkdir -p "$CK/pack"
       [ -e "$CK/pack/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$CK/pack/realesrgan" ;;
