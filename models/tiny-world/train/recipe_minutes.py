@@ -30,10 +30,10 @@ STAGES = {**bench_blas.STAGES,
 RECIPE = ["ae", "clip", "ae-dec", "ae-sharp", "decoder-image", "decoder-video", "decoder-motion", "decoder-scale",
           "decoder-stars", "refiner", "interp", "interp3", "vclip"]
 # what is not measured here, from timestamps and timings of session 18 on this machine: the
-# prior's 2-minute box (its 755 steps of an MLP take less; it trains in stage_clip.py's process
-# after clip); the refiner's data (128-px keyframes rendered, ~0.4 min, and encoded twice, ~4.4);
+# prior (in stage_clip.py's process after clip; its 755 steps took 3 s in the session-18 run from
+# nothing, logs/s18/clip.log); the refiner's data (128-px keyframes rendered, ~0.4 min, and encoded twice, ~4.4);
 # stage ae's encoding of every keyframe (~1.2); the dataset itself (~0.3); export (~0.2)
-FIXED_MINUTES = {"prior": 2.0, "refiner data": 4.8, "ae's keyframe latents": 1.2, "dataset": 0.3, "export": 0.2}
+FIXED_MINUTES = {"prior": 0.1, "refiner data": 4.8, "ae's keyframe latents": 1.2, "dataset": 0.3, "export": 0.2}
 STAND_INS = {"decoder-image_final.pt": dict(temporal=False), "decoder-video_final.pt": dict(temporal=True),
              "decoder-motion_final.pt": dict(temporal=True, text_motion=True)}
 
