@@ -13,7 +13,7 @@ The diffusion stages each start from the previous stage's weights; stand-ins for
 (decoder-image, -video and -motion) are cut from decoder-scale_final.pt (the shipped decoder,
 recover_from_onnx.py), which has every tensor they have: the rate does not depend on the
 weights. Needs what bench_blas.py needs, plus latents128_*.npy / degraded128_*.npy for the
-refiner (stage_refiner.py makes them, ~20 min)."""
+refiner (stage_refiner.py makes them, ~5 min)."""
 import argparse, os, sys, tempfile
 import torch
 import bench_blas
@@ -26,7 +26,7 @@ STAGES = {**bench_blas.STAGES,
           "decoder-motion": (["stage_decoder.py", "motion"], "decoder-motion"),
           "decoder-scale": (["stage_decoder.py", "scale"], "decoder-scale"),
           "interp": (["stage_interp2.py"], "interp2")}
-# train.sh's stages in its order, but the prior (in clip's process) and export
+# train.sh's stages in its order, except the prior (it trains in clip's process) and export
 RECIPE = ["ae", "clip", "ae-dec", "ae-sharp", "decoder-image", "decoder-video", "decoder-motion", "decoder-scale",
           "decoder-stars", "refiner", "interp", "interp3", "vclip"]
 # what is not measured here, from timestamps and timings of session 18 on this machine: the
