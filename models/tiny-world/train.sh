@@ -23,20 +23,21 @@ PY=/usr/bin/python3
 T=models/tiny-world/train
 # TW_RECIPE=v2: the from-scratch recipe of sessions 10-11 (a scratch autoencoder, decoder-image, then
 # decoder-full in place of video + motion + scale + stars) with a checkpoint folder, logs and pack
-# of its own (checkpoints-v2, logs/v2, checkpoints-v2/pack/tiny-world beside a link to
-# models/realesrgan, for `eval:tiny --models`), so it never resumes, skips or overwrites on the
-# shipped recipe's files or the shipped pack.
+# of its own (checkpoints-v2, logs/v2, checkpoints-v2/pack/tiny-world), so it never resumes,
+# skips or overwrites on the shipped recipe's files or the shipped pack.
 RECIPE=${TW_RECIPE:-v1}
 case $RECIPE in
   v1) CK=${TW_CKPT:-$T/checkpoints}; LOGDIR=${TW_LOGS:-$T/logs}; OUTDIR=${TW_OUT:-models/tiny-world} ;;
   v2) CK=${TW_CKPT:-$T/checkpoints-v2}; LOGDIR=${TW_LOGS:-$T/logs/v2}; OUTDIR=${TW_OUT:-$CK/pack/tiny-world}
-      export TW_STEP_CAPS=0  # its stages ran as time boxes; the step caps are the shipped recipe's
-      mkdir -p "$CK/pack"
-      [ -e "$CK/pack/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$CK/pack/realesrgan" ;;
+      export TW_STEP_CAPS=0 ;;  # its stages ran as time boxes; the step caps are the shipped recipe's
   *) echo "TW_RECIPE must be v1 or v2, not '$RECIPE'" >&2; exit 2 ;;
 esac
 mkdir -p "$CK" "$LOGDIR" "$OUTDIR"
 export TW_CKPT=$(cd "$CK" && pwd) TW_LOGS=$(cd "$LOGDIR" && pwd) TW_OUT=$(cd "$OUTDIR" && pwd)
+# A pack written outside models/ gets a link to models/realesrgan beside it, so
+# `eval:tiny --models <its folder>` can run the default workflow's upscale.
+PACKS=$(dirname "$TW_OUT")
+[ "$PACKS" = "$(pwd)/models" ] || [ -e "$PACKS/realesrgan" ] || ln -s "$(pwd)/models/realesrgan" "$PACKS/realesrgan"
 # Large allocations are otherwise returned to the kernel and page-faulted back in on every
 # op; in our VM that made elementwise ops 10-100x slower.
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456

@@ -66,7 +66,8 @@ export class ModelRuntime implements ModelAccess {
     this.manifestProblems = new Map();
     if (!existsSync(this.modelsDir)) return;
     for (const entry of readdirSync(this.modelsDir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+      // A pack may be a link to a folder elsewhere (a training run's pack judged beside the shipped one).
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
       const file = path.join(this.modelsDir, entry.name, 'manifest.json');
       if (!existsSync(file)) continue;
       try {

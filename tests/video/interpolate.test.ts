@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpolateFrames, interpolateNode, interpolateParams, interpolatedCount } from '../../nodes/interpolate';
 import { ModelRuntime } from '../../server/runtime/models';
@@ -138,4 +140,23 @@ describe('interpolate', () => {
       expect(previewed).toBeLessThan(interpolatedCount(40, 4));
     });
   }
+});
+
+describe('a pack linked into the models folder', () => {
+  it('is installed and runs like one copied there', async () => {
+    const elsewhere = tempDir('studio-pack-elsewhere-');
+    writeBlendInterpolatorPack(elsewhere, 'linked-interp');
+    const linkedModels = tempDir('studio-linked-models-');
+    symlinkSync(path.join(elsewhere, 'linked-interp'), path.join(linkedModels, 'linked-interp'));
+    const linked = new ModelRuntime(linkedModels, 'cpu', 1);
+    try {
+      expect(linked.hasPack('linked-interp')).toBe(true);
+      const clip = slidingSquare(3, 40, 24, 6);
+      const ctx = makeContext({ models: linked });
+      const out = await interpolateFrames(ctx, clip, interpolateParams.parse({ method: 'learned', multiplier: 2, pack: 'linked-interp' }));
+      expect(out.frames.length).toBe(interpolatedCount(3, 2));
+    } finally {
+      await linked.release();
+    }
+  });
 });
