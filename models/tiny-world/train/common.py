@@ -155,7 +155,7 @@ class Run:
     resumes) or `steps`, whichever first; saves a checkpoint every ~3 minutes and at the end.
     A stage of the shipped recipe is also capped at the steps its shipped weights had
     (SHIPPED_STEPS, session 18): on a quiet 2-core machine with OpenBLAS those steps take ~245-270 minutes
-    (~251-275 with the data and export),
+    (~251 with the data and export; a whole run from nothing took ~283 by the clock, logs/s18),
     while the time boxes, sized on a loaded VM with the reference BLAS, add up to 542, so a
     fast machine reruns the shipped recipe instead of a longer one. The learning rate follows
     warmup + cosine over whichever of the two limits is nearer, so a resumed run continues the
