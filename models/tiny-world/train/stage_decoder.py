@@ -159,7 +159,7 @@ def main(mode):
         draw = np.array([2.0 if (scaled and k in ("growing", "shrinking", "still")) else 1.0 for k in kinds])
         if detail:  # what the detail channels are for
             draw *= np.array([2.0 if a["shape"] == "star" else 1.0 for a in data.meta["attributes"][:len(kinds)]])
-        # TW_FOLD_STARS=1 (session 20, recipe under test): the scale stage draws as the stars stage
+        # TW_FOLD_STARS=1 (session 20; tried only with decoder-video cut, 49.2%): the scale stage draws as the stars stage
         # does, so the separate 16-21 minute stars fine-tune is not needed
         if stars or (scaled and os.environ.get("TW_FOLD_STARS") == "1"):
             draw *= np.array([(3.0 if a["shape"] == "star" else 1.0) * (2.0 if a["size"] == "small" else 1.0)
