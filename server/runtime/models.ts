@@ -99,21 +99,22 @@ export class ModelRuntime implements ModelAccess {
 
   manifest(pack: string): Manifest {
     const manifest = this.manifests.get(pack);
-    if (!manifest) {
-      const problem = this.manifestProblems.get(pack);
-      throw new ModelError(
-        problem
-          ? `model pack "${pack}" has an invalid manifest: ${problem}`
-          : `model pack "${pack}" is not installed (installed: ${[...this.manifests.keys()].join(', ') || 'none'})`,
-      );
-    }
+    if (!manifest) throw new ModelError(this.unavailable(pack));
     return manifest;
+  }
+
+  /** Why a pack has no usable manifest: an invalid one, or none in the models folder (naming the ones there are). */
+  private unavailable(pack: string): string {
+    const problem = this.manifestProblems.get(pack);
+    if (problem) return `model pack "${pack}" has an invalid manifest: ${problem}`;
+    const installed = [...this.manifests.keys()].join(', ') || 'none';
+    return `model pack "${pack}" is not installed in ${this.modelsDir} (installed: ${installed})`;
   }
 
   /** Why a role of a pack cannot be used, or null when it can. */
   missing(pack: string, role: string): string | null {
     const manifest = this.manifests.get(pack);
-    if (!manifest) return `model pack "${pack}" is not installed`;
+    if (!manifest) return this.unavailable(pack);
     const model = manifest.models[role];
     if (!model) return `model pack "${pack}" has no "${role}" model`;
     if (!existsSync(path.join(this.modelsDir, pack, model.file))) return `model file ${pack}/${model.file} is missing`;

@@ -151,6 +151,10 @@ describe('a pack linked into the models folder', () => {
     const linked = new ModelRuntime(linkedModels, 'cpu', 1);
     try {
       expect(linked.hasPack('linked-interp')).toBe(true);
+      // A pack that is not there: the message names the folder looked in and the packs found.
+      expect(linked.missing('other-pack', 'interpolator')).toBe(
+        `model pack "other-pack" is not installed in ${linkedModels} (installed: linked-interp)`,
+      );
       const clip = slidingSquare(3, 40, 24, 6);
       const ctx = makeContext({ models: linked });
       const out = await interpolateFrames(ctx, clip, interpolateParams.parse({ method: 'learned', multiplier: 2, pack: 'linked-interp' }));
