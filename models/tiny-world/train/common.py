@@ -38,6 +38,14 @@ def on_reference_blas():
     return not any("openblas" in lib or "blis" in lib for lib in blas_libraries())
 
 
+def autocast():
+    """With TW_BF16=1 a model's forward runs under bfloat16 autocast (convolutions and matmuls in
+    bf16; weights, optimizer and losses stay float32): 1.13-1.21x the decoder stages' steps per
+    second on this CPU (bench_bf16.py, session 21). Off by default: the shipped recipe trained in
+    float32, and whether a bf16 U-Net draws as well has not been judged."""
+    return torch.cpu.amp.autocast(enabled=os.environ.get("TW_BF16") == "1", dtype=torch.bfloat16)
+
+
 def rank():
     """This process's place when a stage runs data-parallel (torchrun sets RANK); 0 alone."""
     return int(os.environ.get("RANK", "0"))
@@ -148,14 +156,21 @@ class EMA:
 SHIPPED_STEPS = {"ae": 783, "clip": 133, "prior": 755, "ae-dec": 3726, "ae-sharp": 9268, "decoder-image": 663,
                  "decoder-video": 10414, "decoder-motion": 4211, "decoder-scale": 3320, "decoder-stars": 1820,
                  "refiner": 580, "interp2": 1416, "interp3": 3979, "vclip": 1260}
+# The steps the recipe trains, where they differ from the shipped weights'. ae-sharp at half its
+# steps (session 21, logs/sharp: ~14.5 minutes instead of ~34) gave the same 16 failing prompts of
+# 120 through the product as the full run's latent decoder, and the same 98.3% pipeline ceiling;
+# only its 64-px keyframes alone round 4 more small stars (85.0% against 88.3%), which the refine
+# node restores.
+RECIPE_STEPS = {**SHIPPED_STEPS, "ae-sharp": 4634}
 
 
 class Run:
     """A time-boxed, resumable loop. Stops at `minutes` of training time (summed across
     resumes) or `steps`, whichever first; saves a checkpoint every ~3 minutes and at the end.
     A stage of the shipped recipe is also capped at the steps its shipped weights had
-    (SHIPPED_STEPS, session 18): on a quiet 2-core machine with OpenBLAS those steps take ~245-270 minutes
-    (~251 with the data and export; a whole run from nothing took ~283 by the clock, logs/s18),
+    (RECIPE_STEPS: SHIPPED_STEPS, session 18, with ae-sharp halved in session 21): on a quiet 2-core
+    machine with OpenBLAS those steps take ~225-245 minutes (~238 with the data and export by short
+    measurements; a whole run from nothing took ~283 by the clock before ae-sharp was halved, logs/s18),
     while the time boxes, sized on a loaded VM with the reference BLAS, add up to 542, so a
     fast machine reruns the shipped recipe instead of a longer one. The learning rate follows
     warmup + cosine over whichever of the two limits is nearer, so a resumed run continues the
@@ -167,8 +182,8 @@ class Run:
         self.name, self.modules, self.opt, self.ema = name, modules, opt, ema
         key = name.upper().replace('-', '_')
         self.minutes = float(os.environ.get(f"TW_MIN_{key}", minutes))
-        if steps is None and name in SHIPPED_STEPS and os.environ.get("TW_STEP_CAPS", "1") != "0":
-            steps = -(-SHIPPED_STEPS[name] // world_size())  # data-parallel processes share them
+        if steps is None and name in RECIPE_STEPS and os.environ.get("TW_STEP_CAPS", "1") != "0":
+            steps = -(-RECIPE_STEPS[name] // world_size())  # data-parallel processes share them
         self.max_steps = int(os.environ.get(f"TW_STEPS_{key}", steps or 0)) or None
         self.lr, self.warmup, self.min_lr_frac = lr, warmup, min_lr_frac
         self.path = os.path.join(CKPT, f"{name}.pt")

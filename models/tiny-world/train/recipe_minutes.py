@@ -1,11 +1,12 @@
-"""How many minutes the shipped recipe's steps need on this machine, stage by stage.
+"""How many minutes the recipe's steps need on this machine, stage by stage.
 
 train.sh's time boxes (542 minutes) say what each stage was given, not what its steps need:
 the shipped stages ran over sixteen sessions, some on a VM loaded 6-10 by other work or beside
 an eval, some with one thread, on Debian's reference BLAS until session 17. This script runs
 every stage's real training loop for a short box in a throwaway folder (bench_blas.run_stage),
-with the machine's own BLAS and two threads, and divides the step count of the shipped weights
-(common.SHIPPED_STEPS, from train/logs; what common.Run caps each stage at) by the measured rate.
+with the machine's own BLAS and two threads, and divides the step count the recipe trains
+(common.RECIPE_STEPS: the shipped weights' from train/logs, ae-sharp halved; what common.Run caps
+each stage at) by the measured rate.
 
   /usr/bin/python3 recipe_minutes.py [--minutes 2] [stage ...]
 
@@ -17,7 +18,7 @@ refiner (stage_refiner.py makes them, ~5 min)."""
 import argparse, os, sys, tempfile
 import torch
 import bench_blas
-from common import SHIPPED_STEPS
+from common import RECIPE_STEPS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STAGES = {**bench_blas.STAGES,
@@ -60,13 +61,13 @@ def main():
     a = ap.parse_args()
     env = bench_blas.stage_env()
     print(f"BLAS: {bench_blas.blas_in_use(env)}; TW_THREADS={env['TW_THREADS']}", flush=True)
-    print("| stage | steps/s | shipped steps | minutes they need |\n| --- | --- | --- | --- |", flush=True)
+    print("| stage | steps/s | recipe steps | minutes they need |\n| --- | --- | --- | --- |", flush=True)
     total = 0.0
     with tempfile.TemporaryDirectory() as folder:
         with_stand_ins(folder)
         for stage in a.stages:
             rate = bench_blas.run_stage(stage, env, a.minutes, stages=STAGES, ckpt=folder)
-            steps = SHIPPED_STEPS[STAGES[stage][1]]
+            steps = RECIPE_STEPS[STAGES[stage][1]]
             minutes = steps / rate / 60
             total += minutes
             print(f"| {stage} | {rate:.2f} | {steps} | {minutes:.1f} |", flush=True)

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import (Data, Run, save_whole, EMA, CKPT, LOGS, HERE, log, save_sheet, setup_threads, q_sample_v, min_snr_weight,
-                    ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients)
+                    ddim_sample, encode_caption, rank, setup_data_parallel, average_gradients, autocast)
 from models import UNet, AutoEncoder, ClipText, Prior, nparams, widened_unet_state, autoencoder_from
 from stage_ae import load_latents
 
@@ -232,7 +232,8 @@ def main(mode):
         t = torch.from_numpy(rng.integers(0, 1000, B))
         noise = torch.randn_like(x0)
         xt, v = q_sample_v(x0, t, noise)
-        pred = model(xt, t.float(), tok, e, known, mask)
+        with autocast():
+            pred = model(xt, t.float(), tok, e, known, mask).float()
         # min-SNR weighting gives the noisiest steps almost no weight (0.05 at t=850), and
         # those are where the layout of the clip, and so its motion, is decided: the motion
         # stage adds 0.1 to every step's weight
@@ -250,7 +251,7 @@ def main(mode):
             if scaled:  # the words' sizes, and where each warp thinks keyframe 0's object is
                 serr = ((log_scale - scale_tracks[ci]) ** 2).mean(1)
                 scale_aux = (serr * kept).sum() / kept.sum().clamp(min=1)
-                centre_aux = torch.stack([F.smooth_l1_loss(8 * c, 8 * centre0[ci]) for c in model.centres()]).mean()
+                centre_aux = torch.stack([F.smooth_l1_loss(8 * c.float(), 8 * centre0[ci]) for c in model.centres()]).mean()
                 lw = lw + scale_aux + 0.01 * centre_aux
                 logs["scale"] = scale_aux.item()
                 logs["centre"] = centre_aux.item()
