@@ -10,7 +10,7 @@
 # re-running after an interruption continues where it stopped. Logs: train/logs/<stage>.log (v2: logs/v2/).
 #   bash models/tiny-world/train.sh            # everything
 #   bash models/tiny-world/train.sh ae clip    # only these stages
-# A stage stops at the step count its shipped weights had or at its time box in minutes of
+# A stage stops at the recipe's step count (common.RECIPE_STEPS: its shipped weights', ae-sharp halved) or at its time box in minutes of
 # training, whichever comes first (common.Run), overridable per stage, e.g. TW_STEPS_DECODER_VIDEO=5000
 # or TW_MIN_DECODER_VIDEO=90; TW_STEP_CAPS=0 leaves the time boxes alone. On a quiet 2-core machine
 # with OpenBLAS the steps come first: ~238 minutes by short measurements (train/recipe_minutes.py),

@@ -40,7 +40,7 @@ def on_reference_blas():
 
 def autocast():
     """With TW_BF16=1 a model's forward runs under bfloat16 autocast (convolutions and matmuls in
-    bf16; weights, optimizer and losses stay float32): 1.13-1.21x the decoder stages' steps per
+    bf16; weights, optimizer and losses stay float32): 1.13-1.19x the decoder stages' steps per
     second on this CPU (bench_bf16.py, session 21). Off by default: the shipped recipe trained in
     float32, and whether a bf16 U-Net draws as well has not been judged."""
     return torch.cpu.amp.autocast(enabled=os.environ.get("TW_BF16") == "1", dtype=torch.bfloat16)
@@ -167,10 +167,10 @@ RECIPE_STEPS = {**SHIPPED_STEPS, "ae-sharp": 4634}
 class Run:
     """A time-boxed, resumable loop. Stops at `minutes` of training time (summed across
     resumes) or `steps`, whichever first; saves a checkpoint every ~3 minutes and at the end.
-    A stage of the shipped recipe is also capped at the steps its shipped weights had
-    (RECIPE_STEPS: SHIPPED_STEPS, session 18, with ae-sharp halved in session 21): on a quiet 2-core
-    machine with OpenBLAS those steps take ~225-245 minutes (~238 with the data and export by short
-    measurements; a whole run from nothing took ~283 by the clock before ae-sharp was halved, logs/s18),
+    A stage of the recipe is also capped at RECIPE_STEPS: the steps its shipped weights had
+    (SHIPPED_STEPS, session 18), with ae-sharp halved in session 21. On a quiet 2-core machine
+    with OpenBLAS those steps take ~238 minutes with the data and export by short measurements (a
+    whole run from nothing took ~283 by the clock before ae-sharp was halved, logs/s18; ~263 after),
     while the time boxes, sized on a loaded VM with the reference BLAS, add up to 542, so a
     fast machine reruns the shipped recipe instead of a longer one. The learning rate follows
     warmup + cosine over whichever of the two limits is nearer, so a resumed run continues the
