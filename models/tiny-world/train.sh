@@ -14,7 +14,7 @@
 # training, whichever comes first (common.Run), overridable per stage, e.g. TW_STEPS_DECODER_VIDEO=5000
 # or TW_MIN_DECODER_VIDEO=90; TW_STEP_CAPS=0 leaves the time boxes alone. On a quiet 2-core machine
 # with OpenBLAS the steps come first: ~238 minutes by short measurements (train/recipe_minutes.py),
-# ~283 by the clock in a whole run from nothing before ae-sharp was halved (train/logs/s18; ~263 after). TW_BF16=1: bf16 decoder steps (1.13-1.19x, quality unjudged). TW_THREADS
+# ~283 by the clock in a whole run from nothing before ae-sharp was halved (train/logs/s18; ~263 after). TW_THREADS
 # (default 2, or 1 on a 1-core machine) sets torch threads per stage: give 1 on a shared machine,
 # where a descheduled second thread stalls every op. TW_PROCS=2 trains the decoder stages
 # data-parallel in two processes (~1.1x in clips per second on this VM).

@@ -38,14 +38,6 @@ def on_reference_blas():
     return not any("openblas" in lib or "blis" in lib for lib in blas_libraries())
 
 
-def autocast():
-    """With TW_BF16=1 a model's forward runs under bfloat16 autocast (convolutions and matmuls in
-    bf16; weights, optimizer and losses stay float32): 1.13-1.19x the decoder stages' steps per
-    second on this CPU (bench_bf16.py, session 21). Off by default: the shipped recipe trained in
-    float32, and whether a bf16 U-Net draws as well has not been judged."""
-    return torch.cpu.amp.autocast(enabled=os.environ.get("TW_BF16") == "1", dtype=torch.bfloat16)
-
-
 def rank():
     """This process's place when a stage runs data-parallel (torchrun sets RANK); 0 alone."""
     return int(os.environ.get("RANK", "0"))

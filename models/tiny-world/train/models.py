@@ -10,19 +10,8 @@ import torch.nn.functional as F
 FRAMES = 8
 
 
-class GroupNorm(nn.GroupNorm):
-    """nn.GroupNorm that also takes bfloat16 activations (computing in float32): under CPU
-    autocast torch 1.13 hands it bf16 inputs with float32 weights and raises. In float32 the
-    branch is not taken, so training and the ONNX export are unchanged (bench_bf16.py)."""
-
-    def forward(self, x):
-        if x.dtype != torch.float32:
-            x = x.float()
-        return super().forward(x)
-
-
 def gn(c):
-    return GroupNorm(8 if c % 8 == 0 else 1, c)
+    return nn.GroupNorm(8 if c % 8 == 0 else 1, c)
 
 
 # ---------------------------------------------------------------- latent autoencoder
